@@ -1,0 +1,59 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run over every workspace. Packages that start threads, processes or the
+// Temporal native addon run in the `forks` pool (native addons misbehave in worker threads).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'core',
+          root: 'packages/core',
+          include: ['src/**/*.test.ts'],
+          typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
+        },
+      },
+      {
+        test: {
+          name: 'piscina-adapter',
+          root: 'packages/piscina-adapter',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'temporal-adapter',
+          root: 'packages/temporal-adapter',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'examples',
+          root: 'examples',
+          include: ['**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+          pool: 'forks',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'packaging',
+          root: 'test',
+          include: ['**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
