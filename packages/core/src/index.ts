@@ -18,3 +18,7 @@ export type {
   TaskState,
   ValidationContext,
 } from './types.js';
+export { TaskError, TaskFailure, WorkerCrashedError, TaskCancelledError, InfeasibleTaskError } from './task-errors.js';
+export type { SystemFailureKind } from './task-errors.js';
+export * from './options/api.js';
+export * from './resources/api.js';
