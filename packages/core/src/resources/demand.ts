@@ -1,0 +1,129 @@
+import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
+import { RESOURCE_UNIT_SCALING, quantityToUnits, scaleOf } from './fixed-point.js';
+
+/**
+ * Resources modelled as a set of devices of capacity 1 each (Ray's unit-instance resources):
+ * a node with `GPU: 4` has GPUs 0–3; whole requests take distinct free devices, fractional
+ * requests (< 1) share one device.
+ */
+export const UNIT_INSTANCE_RESOURCES: ReadonlySet<string> = new Set([
+  'GPU',
+  'neuron_cores',
+  'TPU',
+  'NPU',
+  'HPU',
+  'RBLN',
+  'FURIOSA',
+  'TTNPU',
+  'MBLT',
+]);
+
+/** Keys rejected in every resource map and label map (prototype pollution). @internal */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A resource demand: resource name → quantity (zero entries are ignored). */
+export type ResourceDemand = Readonly<Record<string, number>>;
+
+const U = RESOURCE_UNIT_SCALING;
+
+/**
+ * A validated demand in integer units, ready to be allocated many times without re-parsing.
+ * Build one with {@link compileDemand}; every `tryAllocate`/`schedule` accepts it in place
+ * of a plain demand.
+ */
+export class ResourceRequest {
+  /** Non-zero resource names, in the order written. */
+  readonly keys: readonly string[];
+  /** Units per key (bytes for `memory`/`object_store_memory`, 1/10000 otherwise). @internal */
+  readonly _units: readonly number[];
+  /** @internal fast fields for the predefined resources (units; 0 when absent) */
+  readonly _cpu: number;
+  /** @internal */ readonly _gpu: number;
+  /** @internal */ readonly _mem: number;
+  /** @internal */ readonly _osm: number;
+  /** @internal names other than CPU/GPU/memory/object_store_memory */
+  readonly _customKeys: readonly string[];
+  /** @internal */ readonly _customUnits: readonly number[];
+  /** The demand as plain quantities (zero entries dropped). */
+  readonly resources: Readonly<Record<string, number>>;
+
+  /** @internal use {@link compileDemand} */
+  constructor(keys: string[], units: number[], resources: Record<string, number>) {
+    this.keys = keys;
+    this._units = units;
+    let cpu = 0;
+    let gpu = 0;
+    let mem = 0;
+    let osm = 0;
+    const ck: string[] = [];
+    const cu: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const u = units[i]!;
+      if (k === 'CPU') cpu = u;
+      else if (k === 'GPU') gpu = u;
+      else if (k === 'memory') mem = u;
+      else if (k === 'object_store_memory') osm = u;
+      else {
+        ck.push(k);
+        cu.push(u);
+      }
+    }
+    this._cpu = cpu;
+    this._gpu = gpu;
+    this._mem = mem;
+    this._osm = osm;
+    this._customKeys = ck;
+    this._customUnits = cu;
+    this.resources = Object.freeze(resources);
+    Object.freeze(this);
+  }
+}
+
+/**
+ * Validates a demand and converts it to integer units once.
+ * @param root path prefix used in error paths (default `'demand'`).
+ * @throws TaskOptionsError (`invalid_type` / `invalid_value`, path `[root, key]`) for a
+ *   non-object demand, a non-number, non-finite, negative or too-fine quantity, a forbidden
+ *   key, or a fractional quantity above 1 of a unit-instance resource (e.g. `GPU: 1.5`).
+ */
+export function compileDemand(demand: ResourceDemand | ResourceRequest, root: string = 'demand'): ResourceRequest {
+  if (demand instanceof ResourceRequest) return demand;
+  if (typeof demand !== 'object' || demand === null || Array.isArray(demand)) {
+    throw new TaskOptionsError([
+      {
+        path: [root],
+        code: 'invalid_type',
+        message: `${root} must be an object of resource quantities, got ${demand === null ? 'null' : Array.isArray(demand) ? 'an array' : typeof demand}`,
+      },
+    ]);
+  }
+  const keys: string[] = [];
+  const units: number[] = [];
+  const resources: Record<string, number> = {};
+  let issues: TaskOptionsIssue[] | undefined;
+  for (const k in demand) {
+    const q = demand[k];
+    if (q === 0) continue;
+    const u = quantityToUnits(q, scaleOf(k));
+    let problem: string | undefined;
+    let code: 'invalid_type' | 'invalid_value' = 'invalid_value';
+    if (FORBIDDEN_KEYS.has(k)) problem = `${root}.${k} is a forbidden resource name`;
+    else if (typeof u === 'string') {
+      problem = `${root}.${k} ${u}`;
+      if (typeof q !== 'number') code = 'invalid_type';
+    } else if (u > U && u % U !== 0 && UNIT_INSTANCE_RESOURCES.has(k)) {
+      problem = `${root}.${k} must be below 1 or a whole number (${k} is a unit-instance resource: fractions share one device), got ${q}`;
+    }
+    if (problem !== undefined) {
+      (issues ??= []).push({ path: [root, k], code, message: problem });
+      continue;
+    }
+    if (u === 0) continue;
+    keys.push(k);
+    units.push(u as number);
+    resources[k] = q as number;
+  }
+  if (issues !== undefined) throw new TaskOptionsError(issues);
+  return new ResourceRequest(keys, units, resources);
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { RESOURCE_UNIT_SCALING, fromUnits, toUnits } from './fixed-point.js';
+
+describe('fixed point', () => {
+  it('scales by 10000 and rounds to the nearest unit (0.57 is 5700, not Ray’s 5699)', () => {
+    expect(RESOURCE_UNIT_SCALING).toBe(10000);
+    expect(toUnits(0.57)).toBe(5700);
+    expect(toUnits(0.29)).toBe(2900);
+    expect(toUnits(0.3)).toBe(3000);
+    expect(toUnits(0.0001)).toBe(1);
+    expect(toUnits(1.0001)).toBe(10001);
+    expect(toUnits(0)).toBe(0);
+    expect(Object.is(toUnits(-0), 0)).toBe(true);
+    expect(toUnits(0.57) + toUnits(0.43)).toBe(10000);
+  });
+
+  it('round-trips exactly through fromUnits', () => {
+    for (const q of [0.57, 0.1, 0.2, 0.3, 2.7, 0.7, 123.4567, 1e9]) expect(fromUnits(toUnits(q))).toBe(q);
+    expect(fromUnits(toUnits(0.1) + toUnits(0.2))).toBe(0.3);
+  });
+
+  it('rejects quantities finer than 0.0001', () => {
+    expect(() => toUnits(0.00011)).toThrow(RangeError);
+    expect(() => toUnits(0.00011)).toThrow('must be a multiple of 0.0001 (at most 4 decimal places), got 0.00011');
+    expect(() => toUnits(0.00009)).toThrow('multiple of 0.0001');
+    expect(() => toUnits(1e-12)).toThrow('multiple of 0.0001');
+  });
+
+  it('rejects non-finite, negative, non-number and too large quantities', () => {
+    expect(() => toUnits(Number.NaN)).toThrow('resource quantity must be a finite number, got NaN');
+    expect(() => toUnits(Infinity)).toThrow('must be a finite number, got Infinity');
+    expect(() => toUnits(-1)).toThrow('resource quantity must be non-negative, got -1');
+    expect(() => toUnits('1' as unknown as number)).toThrow('resource quantity must be a number, got string');
+    expect(() => toUnits(1e12)).toThrow('must be at most 900719925474, got 1000000000000');
+    expect(toUnits(900719925474)).toBe(9007199254740000);
+  });
+});
