@@ -1,0 +1,172 @@
+// Internal helpers shared by the options modules. Nothing here is public.
+import type { TaskOptionsIssueCode } from '../errors.js';
+import { TaskOptionsError, formatPath } from '../errors.js';
+
+/** A path into the options object. */
+export type Path = (string | number)[];
+
+/**
+ * How issue messages name options: taskfit's camelCase (`validateTaskOptions`) or Ray's
+ * snake_case (`fromRayOptions`). `p` formats a camelCase path in the current spelling.
+ */
+export interface Namer {
+  readonly ray: boolean;
+  p(path: readonly (string | number)[]): string;
+  /** A literal value that differs between spellings (e.g. `'nodeAffinity'` / `'node_affinity'`). */
+  lit(camel: string, snake: string): string;
+}
+
+/** An issue whose message is rendered once the spelling is known. */
+export interface PendingIssue {
+  readonly path: Path;
+  readonly code: TaskOptionsIssueCode;
+  readonly text: (n: Namer) => string;
+}
+
+export const camelNamer: Namer = {
+  ray: false,
+  p: (path) => formatPath(path),
+  lit: (camel) => camel,
+};
+
+/** Collects issues while a value is checked. */
+export class Issues {
+  readonly list: PendingIssue[] = [];
+  add(path: Path, code: TaskOptionsIssueCode, text: (n: Namer) => string): void {
+    this.list.push({ path: [...path], code, text });
+  }
+  get empty(): boolean {
+    return this.list.length === 0;
+  }
+}
+
+/** Renders pending issues and throws them as one `TaskOptionsError`. */
+export function throwIssues(
+  pending: readonly PendingIssue[],
+  namer: Namer,
+  mapPath: (p: Path) => Path = (p) => p,
+): never {
+  throw new TaskOptionsError(pending.map((i) => ({ path: mapPath(i.path), code: i.code, message: i.text(namer) })));
+}
+
+/** Keys that could reach `Object.prototype` through assignment; rejected in every user map. */
+export const POLLUTING_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A plain object: `{}` literal, `Object.create(null)`, or a plain object from another realm. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  let proto: unknown;
+  try {
+    proto = Object.getPrototypeOf(v);
+  } catch {
+    return false;
+  }
+  if (proto === null || proto === Object.prototype) return true;
+  // Another realm's Object.prototype: its own prototype is null and it has a constructor named Object.
+  try {
+    return (
+      Object.getPrototypeOf(proto) === null &&
+      typeof (proto as { constructor?: unknown }).constructor === 'function' &&
+      (proto as { constructor: { name?: unknown } }).constructor.name === 'Object'
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Own enumerable keys (strings then symbols), never throwing. */
+export function ownKeys(obj: object): { keys: string[]; symbols: symbol[] } {
+  try {
+    const keys = Object.keys(obj);
+    const symbols = Object.getOwnPropertySymbols(obj).filter((s) => Object.prototype.propertyIsEnumerable.call(obj, s));
+    return { keys, symbols };
+  } catch {
+    return { keys: [], symbols: [] };
+  }
+}
+
+/** Reads an own property, turning a throwing getter or proxy trap into a sentinel. */
+export const UNREADABLE: unique symbol = Symbol('unreadable');
+export function read(obj: object, key: string): unknown {
+  try {
+    return (obj as Record<string, unknown>)[key];
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+/** Short, safe description of a value for error messages. */
+export function describe(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+      return Object.is(v, -0) ? '-0' : String(v);
+    case 'string': {
+      const s = JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+      return s;
+    }
+    case 'boolean':
+      return String(v);
+    case 'undefined':
+      return 'undefined';
+    case 'bigint':
+      return `a bigint (${v}n)`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default:
+      if (v === null) return 'null';
+      if (v === UNREADABLE) return 'an unreadable value';
+      if (Array.isArray(v)) return 'an array';
+      if (isPlainObject(v)) return 'an object';
+      try {
+        const name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+        return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object';
+      } catch {
+        return 'an object';
+      }
+  }
+}
+
+/** `'a', 'b' or 'c'` */
+export function orList(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment); small strings only. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => d[i]?.[j] ?? 0;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = v;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The closest candidate within a small edit distance (case and `_`/`-` insensitive first). */
+export function closest(input: string, candidates: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  const n = norm(input);
+  const exact = candidates.find((c) => norm(c) === n);
+  if (exact !== undefined) return exact;
+  const limit = input.length <= 4 ? 1 : input.length <= 7 ? 2 : 3;
+  if (input.length > 64) return undefined;
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(n, norm(c));
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return bestD <= limit ? best : undefined;
+}

@@ -1,0 +1,103 @@
+// The .options() merge rule, defaults, and resource demand.
+import type { ResolvedTaskOptions, RuntimeEnv, TaskOptions } from '../types.js';
+import { validateTaskOptions } from './validate.js';
+
+/** Whether a runtime env counts as "not specified" (Ray: a falsy parsed env). */
+function isEmptyRuntimeEnv(env: RuntimeEnv | undefined | null): boolean {
+  if (env === undefined || env === null) return true;
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    // Ray normalises an empty env_vars to None, so `{ envVars: {} }` is empty too.
+    if (k === 'envVars' && typeof v === 'object' && v !== null && Object.keys(v).length === 0) continue;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The `.options()` merge rule: a shallow `{ ...base, ...overrides }`, except that
+ *
+ * - `_metadata` is merged per namespace (`{ ns: { ...base[ns], ...overrides[ns] } }`);
+ * - an empty `runtimeEnv` (`undefined`, `{}`, or `{ envVars: {} }`) in `overrides` keeps
+ *   `base`'s (Ray: a falsy env in `.options()` does not clear the definition's);
+ * - a key whose override value is `undefined` does not erase `base`'s value (there is no
+ *   way to unset an option in `.options()`; set it to its default instead).
+ *
+ * Pure: it neither validates nor fills defaults, and does not mutate its arguments.
+ */
+export function mergeTaskOptions(base: TaskOptions, overrides: TaskOptions): TaskOptions {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) continue;
+    if (k === 'runtimeEnv' && isEmptyRuntimeEnv(v as RuntimeEnv)) continue;
+    if (k === '_metadata' && base._metadata !== undefined) {
+      const md: Record<string, Record<string, unknown>> = { ...base._metadata };
+      for (const [ns, cfg] of Object.entries(v as Record<string, Record<string, unknown>>)) {
+        if (cfg === undefined) continue;
+        md[ns] = { ...(Object.prototype.hasOwnProperty.call(md, ns) ? md[ns] : undefined), ...cfg };
+      }
+      out[k] = md;
+      continue;
+    }
+    out[k] = v;
+  }
+  return out as TaskOptions;
+}
+
+/**
+ * Validates `options` and fills every default: `numCpus` 1, `numGpus` 0, `numReturns` 1,
+ * `maxRetries` 3, `retryExceptions` false, `enableTaskEvents` true, `schedulingStrategy`
+ * `'DEFAULT'`, `resources` {}, `memory` 0, `_metadata` {}, and `maxCalls` 0 — or 1 when the
+ * effective `numGpus` is above 0 and `maxCalls` was not set (DESIGN.md: applied to the
+ * effective options, not only the definition's, unlike Ray).
+ *
+ * @throws {@link TaskOptionsError} when `options` are invalid.
+ */
+export function resolveTaskOptions(options: TaskOptions): ResolvedTaskOptions {
+  const o = validateTaskOptions(options);
+  const numGpus = o.numGpus ?? 0;
+  return {
+    numReturns: o.numReturns ?? 1,
+    numCpus: o.numCpus ?? 1,
+    numGpus,
+    resources: o.resources ?? {},
+    acceleratorType: o.acceleratorType,
+    memory: o.memory ?? 0,
+    maxCalls: o.maxCalls ?? (numGpus > 0 ? 1 : 0),
+    maxRetries: o.maxRetries ?? 3,
+    retryExceptions: o.retryExceptions ?? false,
+    runtimeEnv: o.runtimeEnv,
+    schedulingStrategy: o.schedulingStrategy ?? 'DEFAULT',
+    enableTaskEvents: o.enableTaskEvents ?? true,
+    labelSelector: o.labelSelector,
+    name: o.name,
+    _metadata: o._metadata ?? {},
+  };
+}
+
+/** Prefix of the resource a task demands for {@link TaskOptions.acceleratorType}. */
+export const ACCELERATOR_TYPE_PREFIX = 'accelerator_type:';
+/** Amount of `accelerator_type:<T>` a task demands (a node advertises 1). */
+export const ACCELERATOR_TYPE_DEMAND = 0.001;
+
+/**
+ * What a task consumes while it runs, in the units the user wrote: custom `resources` as
+ * given, `CPU` = `numCpus` (1 when absent), `GPU` = `numGpus`, `memory` = floor(bytes),
+ * `accelerator_type:<T>` = 0.001. Zero entries are dropped, so `{ numCpus: 0 }` demands
+ * nothing. Accepts raw or resolved options; validates them first.
+ *
+ * @throws {@link TaskOptionsError} when `options` are invalid.
+ */
+export function resourceDemand(options: TaskOptions | ResolvedTaskOptions): Record<string, number> {
+  const o = validateTaskOptions(options);
+  const demand: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o.resources ?? {})) if (v > 0) demand[k] = v;
+  const cpu = o.numCpus ?? 1;
+  if (cpu > 0) demand.CPU = cpu;
+  const gpu = o.numGpus ?? 0;
+  if (gpu > 0) demand.GPU = gpu;
+  const memory = Math.floor(o.memory ?? 0);
+  if (memory > 0) demand.memory = memory;
+  if (o.acceleratorType !== undefined) demand[ACCELERATOR_TYPE_PREFIX + o.acceleratorType] = ACCELERATOR_TYPE_DEMAND;
+  return demand;
+}
