@@ -1,0 +1,133 @@
+import type { MessagePort } from 'node:worker_threads';
+
+/**
+ * What crosses the thread boundary between the pool and its wrapper worker. Internal: both
+ * sides are built from this package, so the shapes only need to agree with each other.
+ */
+
+/** Per-task context, as the worker exposes it through `getTaskContext()`. */
+export interface TaskContext {
+  /** The pool's id of the task (stable across attempts). */
+  readonly taskId: string;
+  /** 0 for the first attempt, 1 for the first retry, … */
+  readonly attempt: number;
+  /** The task's display name (the `name` option, or the export name). */
+  readonly name: string;
+  /** Node the task runs on (the pool's node id). */
+  readonly nodeId: string;
+  /** Resources reserved for this attempt (`{ CPU: 1, GPU: 0.5 }`). */
+  readonly resources: Readonly<Record<string, number>>;
+  /** GPU ids assigned by the ledger (also in `process.env.CUDA_VISIBLE_DEVICES`); empty for CPU tasks. */
+  readonly gpuIds: readonly number[];
+  /** The `acceleratorType` option, if set. */
+  readonly acceleratorType: string | undefined;
+  /** The task's runtime env, with `envVars` already expanded. */
+  readonly runtimeEnv: { readonly envVars?: Readonly<Record<string, string>> } | undefined;
+}
+
+/** Call modes of the wrapper: `fn(task)` (Piscina's `run`), `fn(...args)` (`remote`), or a generator streamed through a port. */
+export const CallMode = { Single: 0, Spread: 1, Stream: 2 } as const;
+export type CallMode = (typeof CallMode)[keyof typeof CallMode];
+
+/** The message the pool posts for each attempt. */
+export interface Envelope {
+  /** file:// URL of the user's module. */
+  f: string;
+  /** Export name. */
+  n: string;
+  /** The task (Single) or the argument list (Spread/Stream). */
+  a: unknown;
+  m: CallMode;
+  c: TaskContext;
+  /** Environment variables to set for the attempt (expanded envVars, CUDA_VISIBLE_DEVICES); null for none. */
+  e: Record<string, string> | null;
+  /** Streaming results port (Stream only). */
+  p?: MessagePort;
+}
+
+/** An error serialised in the worker so that its class name survives the boundary. */
+export interface WireError {
+  readonly __taskfitError: 1;
+  readonly name: string;
+  readonly typeChain: string[];
+  readonly message: string;
+  readonly stack: string | undefined;
+  readonly props: Record<string, unknown>;
+  readonly cause?: WireError | undefined;
+}
+
+/** Messages on a streaming port. */
+export type StreamMessage = { v: unknown } | { end: true };
+
+export function isWireError(value: unknown): value is WireError {
+  return typeof value === 'object' && value !== null && (value as { __taskfitError?: unknown }).__taskfitError === 1;
+}
+
+/**
+ * The class names of `err`'s prototype chain, most derived first (`['HttpError', 'Error']`).
+ * An own or inherited `name` that differs from the class names is put first.
+ */
+export function errorTypeChain(err: unknown): string[] {
+  const chain: string[] = [];
+  if (typeof err !== 'object' || err === null) return [typeof err];
+  for (
+    let p = Object.getPrototypeOf(err) as object | null;
+    p !== null && p !== Object.prototype;
+    p = Object.getPrototypeOf(p) as object | null
+  ) {
+    const ctor = Object.prototype.hasOwnProperty.call(p, 'constructor')
+      ? (p as { constructor: unknown }).constructor
+      : undefined;
+    const n = typeof ctor === 'function' ? ctor.name : '';
+    if (n !== '' && !chain.includes(n)) chain.push(n);
+  }
+  const name = (err as { name?: unknown }).name;
+  if (typeof name === 'string' && name !== '' && !chain.includes(name)) chain.unshift(name);
+  if (chain.length === 0) chain.push('Object');
+  return chain;
+}
+
+function cloneable(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') {
+    return typeof value === 'function' || typeof value === 'symbol' ? String(value) : value;
+  }
+  try {
+    return structuredClone(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Serialises anything thrown into a {@link WireError}: name, type chain, message, stack, own props, cause. */
+export function serialiseError(err: unknown, depth = 0): WireError {
+  const typeChain = errorTypeChain(err);
+  if (typeof err !== 'object' || err === null) {
+    return { __taskfitError: 1, name: typeChain[0]!, typeChain, message: String(err), stack: undefined, props: {} };
+  }
+  const e = err as Record<string, unknown> & { message?: unknown; stack?: unknown; cause?: unknown; name?: unknown };
+  const props: Record<string, unknown> = {};
+  for (const k of Object.keys(e)) {
+    if (k === 'message' || k === 'stack' || k === 'name' || k === 'cause') continue;
+    props[k] = cloneable(e[k]);
+  }
+  const name = typeof e.name === 'string' && e.name !== '' ? e.name : typeChain[0]!;
+  return {
+    __taskfitError: 1,
+    name,
+    typeChain,
+    message: typeof e.message === 'string' ? e.message : String(err),
+    stack: typeof e.stack === 'string' ? e.stack : undefined,
+    props,
+    cause: e.cause !== undefined && depth < 4 ? serialiseError(e.cause, depth + 1) : undefined,
+  };
+}
+
+/** Rebuilds an `Error` from a {@link WireError}: same name, message, stack, own props and cause; `typeChain` attached. */
+export function reviveError(w: WireError): Error {
+  const e = new Error(w.message, w.cause !== undefined ? { cause: reviveError(w.cause) } : undefined);
+  Object.defineProperty(e, 'name', { value: w.name, configurable: true, writable: true, enumerable: false });
+  if (w.stack !== undefined) e.stack = w.stack;
+  Object.assign(e, w.props);
+  Object.defineProperty(e, 'typeChain', { value: w.typeChain, configurable: true, writable: true, enumerable: false });
+  return e;
+}
