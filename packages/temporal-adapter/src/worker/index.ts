@@ -1,1 +1,7 @@
-export {};
+// Public API of @taskfit/temporal-adapter/worker (Node side: Temporal Workers, activity wrapper).
+export { createTaskWorkers } from './workers.js';
+export type { TaskWorkers, TaskWorkersOptions, ServedClass, ResourcesSnapshot } from './workers.js';
+export { getTaskContext } from './context.js';
+export type { TaskContext } from './context.js';
+export type { TaskEvent } from './wrap.js';
+export { toTaskFailure } from '../shared/failures.js';

@@ -1,0 +1,120 @@
+/**
+ * Turns validated task options into what Temporal needs for one activity call: the task queue
+ * (by the naming rule), the retry policy, the timeouts, and the wire options for the worker.
+ */
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import { resolveTaskOptions, resourceDemand, TaskOptionsError } from '@taskfit/core';
+import type { TaskOptions, TaskOptionsIssue } from '@taskfit/core';
+import { resolveActivitySettings } from './activity-settings.js';
+import type { ResolvedActivitySettings } from './activity-settings.js';
+import type { TaskWireOptions } from './envelope.js';
+import { taskQueueName } from './naming.js';
+
+/** Everything needed to schedule one task as a Temporal activity. */
+export interface ActivityPlan {
+  /** The task's resource demand (names its queue's class). */
+  readonly demand: Readonly<Record<string, number>>;
+  /** Hard node affinity target, if any (soft affinity routes to the shared class queue). */
+  readonly nodeId: string | undefined;
+  readonly numReturns: number;
+  readonly settings: ResolvedActivitySettings;
+  /** The wire options carried in the task envelope. */
+  readonly wire: TaskWireOptions;
+  /** Temporal activity options without `taskQueue`. */
+  readonly activityOptions: Readonly<Omit<ActivityOptions, 'taskQueue'>>;
+  /** The task queue under `defaultBase` (used when `_metadata['temporal.io/activity'].taskQueue` is unset). */
+  taskQueue(defaultBase: string): string;
+}
+
+/** `maxRetries` → `RetryPolicy.maximumAttempts`: `maxRetries + 1`, omitted (unlimited) for -1; never 0. */
+export function maximumAttemptsFor(maxRetries: number): number | undefined {
+  return maxRetries < 0 ? undefined : maxRetries + 1;
+}
+
+/**
+ * Builds the {@link ActivityPlan} of validated task options. Throws `TaskOptionsError` for
+ * what the Temporal executor cannot honour (streaming results, placement groups, label
+ * selectors, runtime-env fields other than `envVars`) and for bad `temporal.io/activity` settings.
+ */
+export function toActivityPlan(options: TaskOptions): ActivityPlan {
+  const resolved = resolveTaskOptions(options);
+  const issues: TaskOptionsIssue[] = [];
+  const unsupported = (path: (string | number)[], message: string): void => {
+    issues.push({ path, code: 'invalid_value', message: `${message} is not supported by the Temporal executor` });
+  };
+  if (resolved.numReturns === 'streaming') unsupported(['numReturns'], "numReturns: 'streaming'");
+  const strategy = resolved.schedulingStrategy;
+  let nodeId: string | undefined;
+  if (typeof strategy === 'object') {
+    if (strategy.type === 'nodeAffinity') {
+      if (strategy.soft !== true) nodeId = strategy.nodeId;
+    } else {
+      unsupported(['schedulingStrategy', 'type'], `schedulingStrategy '${strategy.type}'`);
+    }
+  }
+  if (resolved.labelSelector !== undefined) unsupported(['labelSelector'], 'labelSelector');
+  const runtimeEnv = resolved.runtimeEnv;
+  if (runtimeEnv !== undefined) {
+    for (const key of Object.keys(runtimeEnv)) {
+      if (key !== 'envVars' && runtimeEnv[key] !== undefined) unsupported(['runtimeEnv', key], `runtimeEnv.${key}`);
+    }
+  }
+  let settings: ResolvedActivitySettings | undefined;
+  try {
+    settings = resolveActivitySettings(resolved._metadata);
+  } catch (err) {
+    if (err instanceof TaskOptionsError) issues.push(...err.issues);
+    else throw err;
+  }
+  if (issues.length > 0 || settings === undefined) throw new TaskOptionsError(issues);
+
+  const demand = resourceDemand(options);
+  const retryExceptions =
+    typeof resolved.retryExceptions === 'boolean'
+      ? resolved.retryExceptions
+      : resolved.retryExceptions.map((m) => (typeof m === 'string' ? m : m.name));
+  const numReturns = resolved.numReturns as number;
+  const wire: TaskWireOptions = {
+    v: 1,
+    demand: { ...demand },
+    numReturns,
+    maxRetries: resolved.maxRetries,
+    retryExceptions,
+    enableTaskEvents: resolved.enableTaskEvents,
+    maxCalls: resolved.maxCalls,
+  };
+  if (resolved.name !== undefined) wire.name = resolved.name;
+  if (runtimeEnv?.envVars !== undefined) wire.envVars = { ...runtimeEnv.envVars };
+  if (nodeId !== undefined) wire.nodeId = nodeId;
+
+  const retry: RetryPolicy = {
+    initialInterval: settings.initialIntervalMs,
+    backoffCoefficient: settings.backoffCoefficient,
+  };
+  const maximumAttempts = maximumAttemptsFor(resolved.maxRetries);
+  if (maximumAttempts !== undefined) retry.maximumAttempts = maximumAttempts;
+  if (settings.maximumIntervalMs !== undefined) retry.maximumInterval = settings.maximumIntervalMs;
+  const activityOptions: Omit<ActivityOptions, 'taskQueue'> = {
+    startToCloseTimeout: settings.startToCloseTimeoutMs,
+    heartbeatTimeout: settings.heartbeatTimeoutMs,
+    retry,
+    // The queue's slot supplier admits by class; eager dispatch would bypass the class queue.
+    allowEagerDispatch: false,
+    cancellationType: settings.cancellationType,
+  };
+  if (settings.scheduleToCloseTimeoutMs !== undefined)
+    activityOptions.scheduleToCloseTimeout = settings.scheduleToCloseTimeoutMs;
+  if (settings.scheduleToStartTimeoutMs !== undefined)
+    activityOptions.scheduleToStartTimeout = settings.scheduleToStartTimeoutMs;
+  if (resolved.name !== undefined) activityOptions.summary = resolved.name;
+  const s = settings;
+  return {
+    demand,
+    nodeId,
+    numReturns,
+    settings: s,
+    wire,
+    activityOptions,
+    taskQueue: (defaultBase: string) => taskQueueName(s.taskQueue ?? defaultBase, demand, nodeId),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Slots of one resource class (one Temporal Worker, one task queue): a `CustomSlotSupplier`
+ * that reserves the class's demand from the shared {@link LedgerGate} before each poll, and the
+ * hand-over of allocations to the activities that run in those slots.
+ *
+ * Temporal does not tell an activity which permit it runs under (`markSlotUsed` sees only the
+ * activity type), so allocations are matched to activities here: a used slot's allocation is
+ * claimed by the next activity that starts on this worker, and when Temporal releases a used
+ * slot, the allocation given back is one whose activity has finished. All allocations of a
+ * class have the same shape, so the ledger's totals are exact either way, and no allocation
+ * (GPU ids included) is returned while its activity still runs.
+ */
+import type { Allocation } from '@taskfit/core';
+import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit } from '@temporalio/worker';
+import type { LedgerGate } from './ledger-gate.js';
+
+interface Permit extends SlotPermit {
+  allocation: Allocation;
+}
+
+/** @internal */
+export class ClassSlots {
+  readonly demand: Readonly<Record<string, number>>;
+  private readonly gate: LedgerGate;
+  /** Allocations of used slots not yet claimed by an activity. */
+  private readonly unclaimed: Allocation[] = [];
+  private readonly claimWaiters: ((a: Allocation) => void)[] = [];
+  /** Allocations claimed by a running activity. */
+  private readonly running = new Set<Allocation>();
+  /** Allocations whose activity ended, waiting for Temporal to release a used slot. */
+  private readonly finished: Allocation[] = [];
+  /** Allocations reserved by pollers that have not received a task. */
+  private readonly idle = new Set<Allocation>();
+
+  constructor(gate: LedgerGate, demand: Readonly<Record<string, number>>) {
+    this.gate = gate;
+    this.demand = demand;
+  }
+
+  /** Allocations held for tasks (claimed or about to be), i.e. not by idle pollers. */
+  inUse(): Allocation[] {
+    return [...this.unclaimed, ...this.running, ...this.finished];
+  }
+
+  /** The slot supplier of this class's Worker. */
+  supplier(): CustomSlotSupplier<ActivitySlotInfo> {
+    return {
+      type: 'custom',
+      reserveSlot: async (_ctx, abortSignal) => {
+        const allocation = await this.gate.acquire(this.demand, abortSignal);
+        this.idle.add(allocation);
+        return { allocation } satisfies Permit;
+      },
+      tryReserveSlot: () => {
+        const allocation = this.gate.tryAcquire(this.demand);
+        if (allocation === null) return null;
+        this.idle.add(allocation);
+        return { allocation } satisfies Permit;
+      },
+      markSlotUsed: (ctx) => {
+        const { allocation } = ctx.permit as Permit;
+        this.idle.delete(allocation);
+        const waiter = this.claimWaiters.shift();
+        if (waiter !== undefined) {
+          this.running.add(allocation);
+          waiter(allocation);
+        } else {
+          this.unclaimed.push(allocation);
+        }
+      },
+      releaseSlot: (ctx) => {
+        const { allocation } = ctx.permit as Permit;
+        if (this.idle.delete(allocation)) {
+          this.gate.release(allocation);
+          return;
+        }
+        this.gate.release(this.pickReleasable(allocation));
+      },
+    };
+  }
+
+  private pickReleasable(own: Allocation): Allocation {
+    const take = (list: Allocation[], a: Allocation): Allocation => {
+      list.splice(list.indexOf(a), 1);
+      return a;
+    };
+    if (this.finished.includes(own)) return take(this.finished, own);
+    const done = this.finished[0];
+    if (done !== undefined) return take(this.finished, done);
+    // The activity never ran (e.g. the task was rejected before our wrapper): its allocation is unclaimed.
+    if (this.unclaimed.includes(own)) return take(this.unclaimed, own);
+    const other = this.unclaimed[0];
+    if (other !== undefined) return take(this.unclaimed, other);
+    // Cannot happen: a used slot is released only after its activity ended.
+    this.running.delete(own);
+    return own;
+  }
+
+  /** Claims the allocation of the slot this activity runs in (waits for `markSlotUsed` if it has not arrived yet). */
+  claim(): Promise<Allocation> {
+    const a = this.unclaimed.shift();
+    if (a !== undefined) {
+      this.running.add(a);
+      return Promise.resolve(a);
+    }
+    return new Promise((resolve) => this.claimWaiters.push(resolve));
+  }
+
+  /** The activity holding `allocation` ended. */
+  done(allocation: Allocation): void {
+    if (this.running.delete(allocation)) this.finished.push(allocation);
+  }
+}

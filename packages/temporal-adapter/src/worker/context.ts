@@ -1,0 +1,51 @@
+/** The task context: what a running activity may read about its task (`getTaskContext()`). */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What a taskfit activity knows about the task it runs. */
+export interface TaskContext {
+  /** `<workflowId>/<runId>/<activityId>`: stable across the attempts of one task. */
+  readonly taskId: string;
+  /** The task's `name` option, if set. */
+  readonly name: string | undefined;
+  readonly activityType: string;
+  /** 0 for the first attempt, 1 for the first retry, … (Ray's attempt number). */
+  readonly attempt: number;
+  /** The node (this worker process's `nodeId`). */
+  readonly nodeId: string;
+  readonly taskQueue: string;
+  /** What the task holds in the ledger while it runs. */
+  readonly resources: Readonly<Record<string, number>>;
+  /** GPU ids assigned to the task (empty without GPUs). */
+  readonly gpuIds: readonly (number | string)[];
+  /**
+   * The task's own variables: `runtimeEnv.envVars` (with `${VAR}` expanded against the worker's
+   * environment) plus `CUDA_VISIBLE_DEVICES` for a task with GPUs.
+   */
+  readonly envVars: Readonly<Record<string, string>>;
+  /**
+   * The full environment for child processes: the worker's `process.env` with {@link envVars}
+   * on top, e.g. `spawn(cmd, args, { env: getTaskContext().env })`. Activities share the worker
+   * process, so `process.env` itself is never modified.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /** Aborted when the task is cancelled (or the worker shuts down). */
+  readonly signal: AbortSignal;
+}
+
+const storage = new AsyncLocalStorage<TaskContext>();
+
+/** @internal */
+export function runWithTaskContext<T>(ctx: TaskContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+/**
+ * The context of the taskfit task running now. Throws outside an activity run by
+ * `createTaskWorkers` (call it synchronously in the activity or from code it awaits).
+ */
+export function getTaskContext(): TaskContext {
+  const ctx = storage.getStore();
+  if (ctx === undefined)
+    throw new Error('getTaskContext() called outside a taskfit activity (run by createTaskWorkers)');
+  return ctx;
+}

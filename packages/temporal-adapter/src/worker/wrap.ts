@@ -1,0 +1,195 @@
+/**
+ * The activity wrapper: unwraps the task envelope, claims the slot's allocation, applies the
+ * runtime env and GPU ids (through the task context), heartbeats, mirrors task events and
+ * converts errors per `retryExceptions`.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { errorTypeChain, expandEnvVars, matchesRetryExceptions } from '@taskfit/core';
+import type { Allocation, TaskState } from '@taskfit/core';
+import { decodeTaskEnvelope } from '../shared/envelope.js';
+import type { TaskWireOptions } from '../shared/envelope.js';
+import { NUM_RETURNS_MISMATCH } from '../shared/failures.js';
+import type { TaskFailureDetails } from '../shared/failures.js';
+import { runWithTaskContext } from './context.js';
+import type { TaskContext } from './context.js';
+import type { ClassSlots } from './class-slots.js';
+
+/** One task event mirrored from the Temporal side (same states as the local pool). */
+export interface TaskEvent {
+  /** `<workflowId>/<runId>/<activityId>`. */
+  taskId: string;
+  /** The task's `name` option, if set. */
+  name: string | undefined;
+  activityType: string;
+  /** 0 for the first attempt (Temporal's `attempt` − 1). */
+  attempt: number;
+  state: TaskState;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  nodeId: string;
+  taskQueue: string;
+  /** Class name of the failure, on `FAILED` events. */
+  errorType?: string;
+}
+
+/** @internal */
+export interface WrapContext {
+  nodeId: string;
+  classForQueue(queue: string): ClassSlots | undefined;
+  emit(event: TaskEvent): void;
+}
+
+function isAbortError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ActivityFn = (...args: any[]) => unknown;
+
+function defaultWire(demand: Readonly<Record<string, number>>): TaskWireOptions {
+  return {
+    v: 1,
+    demand: { ...demand },
+    numReturns: 1,
+    maxRetries: 3,
+    retryExceptions: false,
+    enableTaskEvents: true,
+    maxCalls: 0,
+  };
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return typeof err === 'string' ? err : JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}
+
+/** @internal Wraps one activity function. */
+export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapContext): ActivityFn {
+  const wrapped = async (...input: unknown[]): Promise<unknown> => {
+    const actx = Context.current();
+    const info = actx.info;
+    const slots = wc.classForQueue(info.taskQueue);
+    const decoded = decodeTaskEnvelope(input);
+    const wire = decoded?.options ?? defaultWire(slots?.demand ?? {});
+    const args = decoded?.args ?? input;
+    const attempt = info.attempt - 1;
+    const taskId = `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`;
+    const emit = (state: TaskState, timestamp: number, errorType?: string): void => {
+      if (!wire.enableTaskEvents) return;
+      const ev: TaskEvent = {
+        taskId,
+        name: wire.name,
+        activityType,
+        attempt,
+        state,
+        timestamp,
+        nodeId: wc.nodeId,
+        taskQueue: info.taskQueue,
+      };
+      if (errorType !== undefined) ev.errorType = errorType;
+      wc.emit(ev);
+    };
+    const scheduled = Math.min(info.currentAttemptScheduledTimestampMs, Date.now());
+    emit('PENDING_NODE_ASSIGNMENT', scheduled);
+
+    let allocation: Allocation | undefined;
+    if (slots !== undefined) allocation = await slots.claim();
+    const hbMs =
+      info.heartbeatTimeoutMs !== undefined && info.heartbeatTimeoutMs > 0
+        ? Math.max(50, info.heartbeatTimeoutMs / 4)
+        : 5_000;
+    const heartbeat = setInterval(() => actx.heartbeat(), hbMs);
+    try {
+      emit('SUBMITTED_TO_WORKER', Date.now());
+      const envVars: Record<string, string> = {};
+      for (const [k, v] of Object.entries(wire.envVars ?? {})) envVars[k] = expandEnvVars(v, process.env);
+      const gpuIds = allocation === undefined ? [] : [...allocation.gpuIds];
+      if ((wire.demand['GPU'] ?? 0) > 0 && allocation !== undefined)
+        envVars['CUDA_VISIBLE_DEVICES'] = allocation.visibleDevices.join(',');
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+      Object.assign(env, envVars);
+      const tctx: TaskContext = {
+        taskId,
+        name: wire.name,
+        activityType,
+        attempt,
+        nodeId: wc.nodeId,
+        taskQueue: info.taskQueue,
+        resources: allocation?.resources ?? {},
+        gpuIds,
+        envVars,
+        env,
+        signal: actx.cancellationSignal,
+      };
+      emit('RUNNING', Date.now());
+      let result: unknown;
+      try {
+        result = await runWithTaskContext(tctx, () => fn(...args));
+      } catch (err) {
+        throw convertError(err, wire, info.attempt, actx.cancellationSignal);
+      }
+      if (wire.numReturns > 1 && (!Array.isArray(result) || result.length !== wire.numReturns)) {
+        throw ApplicationFailure.create({
+          type: NUM_RETURNS_MISMATCH,
+          nonRetryable: true,
+          message: `${activityType} has numReturns ${wire.numReturns} and must return an array of ${wire.numReturns} values, got ${Array.isArray(result) ? `an array of ${result.length}` : typeof result}`,
+          details: [
+            {
+              typeChain: [NUM_RETURNS_MISMATCH, 'Error'],
+              errorName: NUM_RETURNS_MISMATCH,
+              attempt: info.attempt,
+            } satisfies TaskFailureDetails,
+          ],
+        });
+      }
+      emit('FINISHED', Date.now());
+      return wire.numReturns === 0 ? undefined : result;
+    } catch (err) {
+      const type =
+        err instanceof ApplicationFailure
+          ? (err.type ?? 'Error')
+          : err instanceof CancelledFailure || isAbortError(err)
+            ? 'TaskCancelledError'
+            : errorTypeChain(err)[0];
+      emit('FAILED', Date.now(), type);
+      throw err;
+    } finally {
+      clearInterval(heartbeat);
+      if (allocation !== undefined) slots?.done(allocation);
+    }
+  };
+  Object.defineProperty(wrapped, 'name', { value: activityType });
+  return wrapped;
+}
+
+/**
+ * An application error → `ApplicationFailure` with the thrown class's name as `type`,
+ * retryable only when `retryExceptions` allows it; cancellation passes through unchanged.
+ */
+function convertError(err: unknown, wire: TaskWireOptions, attempt: number, signal: AbortSignal): unknown {
+  if (signal.aborted && (err instanceof CancelledFailure || isAbortError(err))) return err;
+  if (err instanceof ApplicationFailure) return err;
+  const typeChain = errorTypeChain(err);
+  const ctorName =
+    typeof err === 'object' && err !== null
+      ? (err as { constructor?: { name?: unknown } }).constructor?.name
+      : undefined;
+  const type =
+    typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object' ? ctorName : (typeChain[0] ?? 'Error');
+  const errorName = err instanceof Error ? err.name : type;
+  const retryable = matchesRetryExceptions(wire.retryExceptions, err);
+  const opts: Parameters<typeof ApplicationFailure.create>[0] = {
+    type,
+    message: messageOf(err),
+    nonRetryable: !retryable,
+    details: [{ typeChain, errorName, attempt } satisfies TaskFailureDetails],
+  };
+  if (err instanceof Error) opts.cause = err;
+  return ApplicationFailure.create(opts);
+}

@@ -1,0 +1,191 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { toTaskFailure } from '@taskfit/temporal-adapter';
+import { probe } from './activities.js';
+import * as activities from './activities.js';
+import { TemporalTestbed } from './helpers/harness.js';
+import type { Machine } from './helpers/harness.js';
+
+const bed = new TemporalTestbed();
+const fast = { 'temporal.io/activity': { initialInterval: '100ms', backoffCoefficient: 1 } };
+
+beforeAll(() => bed.start());
+afterEach(() => bed.stopAll());
+afterAll(() => bed.teardown());
+
+function expectFull(m: Machine): void {
+  const snap = m.workers.resources();
+  expect(snap.available).toEqual(snap.total);
+}
+
+describe('routing by resource class', () => {
+  it('runs GPU tasks only on GPU machines of the requested accelerator type', async () => {
+    const q = await bed.queue('route');
+    const cpu = await bed.machine(q, { nodeId: 'cpu-box', resources: { CPU: 2 }, activities });
+    const h100 = await bed.machine(q, {
+      nodeId: 'h100-box',
+      resources: { CPU: 2, GPU: 1 },
+      acceleratorType: 'H100',
+      classes: [{}, { numGpus: 1, acceleratorType: 'H100' }],
+      activities,
+    });
+    const a100 = await bed.machine(q, {
+      nodeId: 'a100-box',
+      resources: { CPU: 2, GPU: 1 },
+      acceleratorType: 'A100',
+      classes: [{}, { numGpus: 1, acceleratorType: 'A100' }],
+      activities,
+    });
+    expect(cpu.workers.classes.map((c) => c.taskQueue)).toEqual([q]);
+    expect(h100.workers.classes.map((c) => c.taskQueue)).toEqual([q, `${q}@CPU=1,GPU=1,accelerator_type:H100=0.001`]);
+
+    type Where = Awaited<ReturnType<typeof activities.where>>;
+    const onH100 = await bed.run<Where[]>('runMany', q, ['where', [], { numGpus: 1, acceleratorType: 'H100' }, 3]);
+    const onA100 = await bed.run<Where[]>('runMany', q, ['where', [], { numGpus: 1, acceleratorType: 'A100' }, 3]);
+    const onCpu = await bed.run<Where[]>('runMany', q, ['where', [], {}, 6]);
+    expect(onH100.map((w) => w.nodeId)).toEqual(['h100-box', 'h100-box', 'h100-box']);
+    expect(onA100.map((w) => w.nodeId)).toEqual(['a100-box', 'a100-box', 'a100-box']);
+    for (const w of [...onH100, ...onA100]) {
+      expect(w.gpuIds).toEqual([0]);
+      expect(w.cuda).toBe('0');
+    }
+    for (const w of onCpu) {
+      expect(w.cuda).toBeUndefined();
+      expect(w.taskQueue).toBe(q);
+    }
+    for (const m of [cpu, h100, a100]) expectFull(m);
+  });
+
+  it('never runs more activities on a machine than its resources allow (two 0.5-GPU at once, never three)', async () => {
+    const q = await bed.queue('halves');
+    const m = await bed.machine(q, {
+      nodeId: 'one-gpu',
+      resources: { CPU: 4, GPU: 1 },
+      classes: [{}, { numGpus: 0.5 }],
+      activities,
+    });
+    const maxSeen = await bed.run<number[]>('runMany', q, ['overlap', ['halves', 3, 1_500, 50], { numGpus: 0.5 }, 6]);
+    expect(probe.maxActive.get('halves')).toBe(2);
+    expect(Math.max(...maxSeen)).toBe(2);
+    expectFull(m);
+  });
+
+  it('runtimeEnv.envVars reach the task context, expanded against the worker environment', async () => {
+    const q = await bed.queue('env');
+    await bed.machine(q, { nodeId: 'env-box', resources: { CPU: 1 }, activities });
+    process.env['TASKFIT_TEST_HOME'] = '/srv/home';
+    const w = await bed.run<{ env: Record<string, string> }>('runTask', q, [
+      'where',
+      [],
+      { runtimeEnv: { envVars: { MODE: 'fast', DATA: '${TASKFIT_TEST_HOME}/data' } } },
+    ]);
+    expect(w.env).toEqual({ MODE: 'fast', DATA: '/srv/home/data' });
+  });
+
+  it('hard node affinity goes to the node queue; soft affinity to the shared queue', async () => {
+    const q = await bed.queue('affinity');
+    await bed.machine(q, { nodeId: 'n1', resources: { CPU: 2 }, nodeQueues: true, activities });
+    await bed.machine(q, { nodeId: 'n2', resources: { CPU: 2 }, nodeQueues: true, activities });
+    type Where = Awaited<ReturnType<typeof activities.where>>;
+    const hard = await bed.run<Where[]>('runMany', q, [
+      'where',
+      [],
+      { schedulingStrategy: { type: 'nodeAffinity', nodeId: 'n2' } },
+      4,
+    ]);
+    expect(hard.map((w) => [w.nodeId, w.taskQueue])).toEqual(Array(4).fill(['n2', `${q}@node:n2`]));
+    const soft = await bed.run<Where[]>('runMany', q, [
+      'where',
+      [],
+      { schedulingStrategy: { type: 'nodeAffinity', nodeId: 'n2', soft: true } },
+      2,
+    ]);
+    for (const w of soft) expect(w.taskQueue).toBe(q);
+  });
+});
+
+describe('retries and errors', () => {
+  it('maxRetries: 2 gives exactly 3 attempts for a retryable failure', async () => {
+    const q = await bed.queue('retry');
+    const m = await bed.machine(q, { nodeId: 'r', resources: { CPU: 2 }, activities });
+    const err = await bed
+      .run('runTask', q, [
+        'failTimes',
+        ['retry3', 10, 'FlakyError'],
+        { maxRetries: 2, retryExceptions: true, name: 'retry3', _metadata: fast },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(probe.calls.get('retry3')).toBe(3);
+    expect(toTaskFailure(err)).toMatchObject({
+      name: 'TaskError',
+      errorType: 'FlakyError',
+      attempts: 3,
+      typeChain: ['FlakyError', 'Error'],
+    });
+    const attempts = m.events
+      .filter((e) => e.name === 'retry3' && e.state === 'FAILED')
+      .map((e) => [e.attempt, e.errorType]);
+    expect(attempts).toEqual([
+      [0, 'FlakyError'],
+      [1, 'FlakyError'],
+      [2, 'FlakyError'],
+    ]);
+    expectFull(m);
+  });
+
+  it('an error not on the allow-list fails at once; an allow-listed one is retried', async () => {
+    const q = await bed.queue('allow');
+    await bed.machine(q, { nodeId: 'a', resources: { CPU: 2 }, activities });
+    const denied = await bed
+      .run('runTask', q, [
+        'failTimes',
+        ['deny', 1, 'FatalError'],
+        { maxRetries: 5, retryExceptions: ['TransientError'], _metadata: fast },
+      ])
+      .catch((e: unknown) => e);
+    expect(probe.calls.get('deny')).toBe(1);
+    expect(toTaskFailure(denied)).toMatchObject({ name: 'TaskError', errorType: 'FatalError', attempts: 1 });
+    const allowed = await bed.run<{ calls: number }>('runTask', q, [
+      'failTimes',
+      ['allow', 2, 'TransientError'],
+      { maxRetries: 5, retryExceptions: ['TransientError'], _metadata: fast },
+    ]);
+    expect(allowed.calls).toBe(3);
+    const byDefault = await bed
+      .run('runTask', q, ['failTimes', ['dflt', 1, 'FlakyError'], { _metadata: fast }])
+      .catch((e: unknown) => e);
+    expect(toTaskFailure(byDefault)).toMatchObject({ errorType: 'FlakyError', attempts: 1 });
+  });
+
+  it('.options() inside a workflow changes the routing and retry policy of that call only', async () => {
+    const q = await bed.queue('scope');
+    await bed.machine(q, { nodeId: 'cpu-only', resources: { CPU: 2 }, activities });
+    await bed.machine(q, {
+      nodeId: 'gpu-h100',
+      resources: { CPU: 2, GPU: 1 },
+      acceleratorType: 'H100',
+      classes: [{ numGpus: 1, acceleratorType: 'H100' }],
+      activities,
+    });
+    const out = await bed.run<{ overridden: { nodeId: string; calls: number }; plainType: string }>('optionsScope', q, [
+      'scope-1',
+      'scope-2',
+    ]);
+    expect(out.overridden).toMatchObject({ nodeId: 'gpu-h100', calls: 2 });
+    expect(out.plainType).toBe('FlakyError');
+    expect(probe.calls.get('scope-2')).toBe(1);
+  });
+
+  it('numReturns: 2 resolves with both values; 0 with undefined; a wrong shape fails without retry', async () => {
+    const q = await bed.queue('returns');
+    await bed.machine(q, { nodeId: 'n', resources: { CPU: 1 }, activities });
+    expect(await bed.run('runTask', q, ['pairOf', ['a', 7], { numReturns: 2 }])).toEqual(['a', 7]);
+    expect(await bed.run('runTask', q, ['touch', ['zero'], { numReturns: 0 }])).toBeUndefined();
+    expect(probe.calls.get('zero')).toBe(1);
+    const bad = await bed
+      .run('runTask', q, ['pairOf', ['a', 7, true], { numReturns: 2, maxRetries: 3 }])
+      .catch((e: unknown) => e);
+    expect(toTaskFailure(bad)).toMatchObject({ errorType: 'NumReturnsMismatchError', attempts: 1 });
+  });
+});
