@@ -1,0 +1,763 @@
+import { TaskOptionsError } from '../errors.js';
+import type {
+  LabelMatchExpression,
+  NodeAffinityStrategy,
+  NodeLabelStrategy,
+  PlacementGroupRef,
+  PlacementGroupStrategy,
+  SchedulingStrategy,
+} from '../types.js';
+import { ResourceRequest, UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
+import { AllocationError } from './errors.js';
+import { RESOURCE_UNIT_SCALING, scaleOf } from './fixed-point.js';
+import { matchesExpressions, matchesTerms, parseLabelSelector, type LabelSelector, type LabelTerm } from './labels.js';
+import { Allocation, NodeResources, fmt, type ResourceLedger } from './node-resources.js';
+import {
+  PlacementGroup,
+  bundleCouldHold,
+  bundleLedger,
+  bundleOrder,
+  bundleScore,
+  sumRequests,
+  validatePlacementGroupOptions,
+  type BundleSlot,
+  type PlacementGroupOptions,
+} from './placement-group.js';
+
+const U = RESOURCE_UNIT_SCALING;
+const SPREAD_THRESHOLD = 0.5;
+
+/** The answer of {@link Cluster.schedule}. */
+export type ScheduleResult =
+  | { readonly status: 'scheduled'; readonly nodeId: string; readonly allocation: Allocation }
+  | { readonly status: 'waiting' }
+  | { readonly status: 'infeasible'; readonly reason: string };
+
+/** Extra inputs of {@link Cluster.schedule}. */
+export interface ScheduleOptions {
+  /** Ray's `label_selector`: every term must match the node's labels (applies to every strategy). */
+  labelSelector?: LabelSelector;
+  /** DEFAULT only: take this node when it is available and scores no worse than the best (Ray's locality preference). */
+  preferredNodeId?: string;
+}
+
+/** Errors of cluster membership. */
+export class ClusterError extends Error {
+  override readonly name = 'ClusterError';
+  readonly code: 'duplicate_node' | 'node_in_other_cluster' | 'unknown_node' | 'foreign_placement_group';
+  constructor(code: ClusterError['code'], message: string) {
+    super(message);
+    this.code = code;
+    Object.defineProperty(this, Symbol.for('taskfit.ClusterError'), { value: true });
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[Symbol.for('taskfit.ClusterError')] === true
+    );
+  }
+}
+
+const WAITING: ScheduleResult = Object.freeze({ status: 'waiting' });
+const EMPTY: readonly NodeResources[] = Object.freeze([]);
+
+type Decision = NodeResources | ResourceLedger | string | null; // ledger = go; string = infeasible; null = wait
+
+/**
+ * A set of nodes and the scheduler that places tasks on them, following Ray's policies:
+ *
+ * - `'DEFAULT'` — hybrid: a node's score is its critical utilisation (max over CPU, memory,
+ *   object_store_memory of used/total) *after* placing the task, truncated to 0 below 0.5; the
+ *   lowest score wins, ties to the node added first. So tasks pack onto the first node until it
+ *   is half used, then spread to the least utilised. CPU-only tasks avoid GPU nodes when a node
+ *   without GPUs is available.
+ * - `'SPREAD'` — round robin over nodes in the order added, skipping nodes where the task does not fit now.
+ * - node affinity, node labels, label selectors and placement groups (see {@link schedule}).
+ *
+ * Deterministic: the same calls give the same placements (Ray picks randomly among the top k).
+ */
+export class Cluster {
+  #nodes: NodeResources[] = [];
+  #byId = new Map<string, NodeResources>();
+  /** custom resource name → nodes having it (in the order added) */
+  #withResource = new Map<string, NodeResources[]>();
+  #spreadNext = 0;
+  #spreadPick = 0;
+  #pgs = new Map<string, PlacementGroup>();
+  #pgCounter = 0;
+  #waitingGroups = 0;
+  #reservations = new Set<Allocation>();
+  #retrying = false;
+  readonly #onRelease = (): void => {
+    if (this.#waitingGroups > 0 && !this.#retrying) this.retryPlacementGroups();
+  };
+
+  /** The nodes, in the order added. */
+  get nodes(): readonly NodeResources[] {
+    return this.#nodes;
+  }
+
+  /** The node with this id, if any. */
+  getNode(nodeId: string): NodeResources | undefined {
+    return this.#byId.get(nodeId);
+  }
+
+  /**
+   * Adds a node. Pending (and infeasible) placement groups are retried.
+   * @throws ClusterError `duplicate_node` / `node_in_other_cluster`.
+   */
+  addNode(node: NodeResources): this {
+    if (!(node instanceof NodeResources)) throw new TypeError('addNode expects a NodeResources');
+    if (this.#byId.has(node.nodeId))
+      throw new ClusterError('duplicate_node', `node ${node.nodeId} is already in the cluster`);
+    if (node._owner !== null) {
+      throw new ClusterError('node_in_other_cluster', `node ${node.nodeId} already belongs to another cluster`);
+    }
+    node._owner = this;
+    node._onRelease = this.#onRelease;
+    this.#nodes.push(node);
+    this.#byId.set(node.nodeId, node);
+    for (let s = 4; s < node._names.length; s++) {
+      if (node._total[s] === 0) continue;
+      const name = node._names[s]!;
+      let list = this.#withResource.get(name);
+      if (list === undefined) this.#withResource.set(name, (list = []));
+      list.push(node);
+    }
+    this.#retryGroups(true);
+    return this;
+  }
+
+  /**
+   * Removes a node and returns the task allocations that were live on it (including those
+   * drawn from placement-group bundles on it), oldest first, so that an executor can retry
+   * them. Those allocations are revoked: releasing them later through the cluster is a no-op.
+   * Placement groups that had bundles there go back to PENDING and are re-placed when they fit.
+   * @throws ClusterError `unknown_node`.
+   */
+  removeNode(nodeId: string): Allocation[] {
+    const node = this.#byId.get(nodeId);
+    if (node === undefined) throw new ClusterError('unknown_node', `node ${nodeId} is not in the cluster`);
+    const lost: Allocation[] = [];
+    for (const pg of this.#pgs.values()) {
+      if (pg._state !== 'CREATED') continue;
+      let hit = false;
+      for (const slot of pg._slots) {
+        if (slot.node !== node) continue;
+        hit = true;
+        lost.push(...slot.ledger!._revokeAll());
+        slot.node = slot.ledger = slot.reservation = null;
+      }
+      if (hit) {
+        pg._state = 'PENDING';
+        pg._reason = `node ${nodeId} holding some of its bundles was removed`;
+        this.#waitingGroups++;
+      }
+    }
+    for (const a of node._revokeAll()) if (!this.#reservations.delete(a)) lost.push(a);
+    node._owner = null;
+    node._onRelease = null;
+    this.#nodes.splice(this.#nodes.indexOf(node), 1);
+    this.#byId.delete(nodeId);
+    for (const [name, list] of this.#withResource) {
+      const i = list.indexOf(node);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.#withResource.delete(name);
+    }
+    this.#retryGroups(true);
+    return lost;
+  }
+
+  /**
+   * Releases an allocation made by {@link schedule}. Returns `false` (and does nothing) for an
+   * allocation revoked by {@link removeNode} or {@link removePlacementGroup}; pending placement
+   * groups are retried when node capacity frees.
+   * @throws AllocationError `double_release`, `foreign_allocation`, `invalid_allocation`.
+   */
+  release(allocation: Allocation): boolean {
+    if (!(allocation instanceof Allocation)) {
+      throw new AllocationError(
+        'invalid_allocation',
+        'release() expects an Allocation returned by tryAllocate/schedule',
+      );
+    }
+    if (allocation._state === 2) return false;
+    const ledger = allocation._ledger;
+    if (ledger._owner !== this) {
+      throw new AllocationError(
+        'foreign_allocation',
+        `allocation belongs to node ${allocation.nodeId}, which is not in this cluster`,
+      );
+    }
+    ledger.release(allocation);
+    return true;
+  }
+
+  /**
+   * Places a task. Returns `scheduled` with the allocation (release it when the task ends),
+   * `waiting` when a node could hold it later, or `infeasible` with a reason naming the
+   * resource or constraint no node can ever meet.
+   *
+   * Strategies: `'DEFAULT'`, `'SPREAD'`;
+   * `{ type: 'nodeAffinity', nodeId, soft, spillOnUnavailable, failOnUnavailable }` — hard: only
+   * that node (missing/never fits → infeasible; busy → waiting, or infeasible with
+   * `failOnUnavailable`); soft: falls back to DEFAULT when the node is missing or can never fit
+   * (or is busy, with `spillOnUnavailable`);
+   * `{ type: 'nodeLabel', hard, soft }` — only nodes matching `hard`, preferring those matching `soft`;
+   * `{ type: 'placementGroup', placementGroup, bundleIndex }` — draws from that bundle's reservation
+   * (`bundleIndex` -1/undefined: the first bundle, in index order, where it fits now).
+   * @throws TaskOptionsError for an invalid demand, strategy or label selector.
+   */
+  schedule(
+    demand: ResourceDemand | ResourceRequest,
+    strategy: SchedulingStrategy = 'DEFAULT',
+    opts?: ScheduleOptions,
+  ): ScheduleResult {
+    const req = demand instanceof ResourceRequest ? demand : compileDemand(demand);
+    const d = this.#decide(req, strategy, opts);
+    if (d === null) return WAITING;
+    if (typeof d === 'string') return { status: 'infeasible', reason: d };
+    const allocation = d._commit(req);
+    if (strategy === 'SPREAD') this.#spreadNext = this.#spreadPick + 1;
+    return { status: 'scheduled', nodeId: d.nodeId, allocation };
+  }
+
+  /**
+   * Cheap admission check: why the task can never be placed under `strategy` with the current
+   * nodes, or `null` when it can run now or later. Allocates nothing.
+   */
+  feasibility(
+    demand: ResourceDemand | ResourceRequest,
+    strategy: SchedulingStrategy = 'DEFAULT',
+    opts?: ScheduleOptions,
+  ): string | null {
+    const d = this.#decide(compileDemand(demand), strategy, opts);
+    return typeof d === 'string' ? d : null;
+  }
+
+  #decide(req: ResourceRequest, strategy: SchedulingStrategy, opts: ScheduleOptions | undefined): Decision {
+    const terms = opts?.labelSelector === undefined ? null : parseLabelSelector(opts.labelSelector);
+    if (strategy === 'DEFAULT') return this.#hybrid(req, terms, opts?.preferredNodeId);
+    if (strategy === 'SPREAD') return this.#spread(req, terms);
+    if (typeof strategy === 'object' && strategy !== null) {
+      switch (strategy.type) {
+        case 'nodeAffinity':
+          return this.#affinity(req, terms, strategy);
+        case 'nodeLabel':
+          return this.#nodeLabel(req, terms, strategy);
+        case 'placementGroup':
+          return this.#placementGroup(req, terms, strategy);
+      }
+    }
+    throw new TaskOptionsError([
+      {
+        path: ['schedulingStrategy'],
+        code: 'invalid_value',
+        message: `schedulingStrategy must be 'DEFAULT', 'SPREAD' or an object with type 'nodeAffinity', 'nodeLabel' or 'placementGroup', got ${JSON.stringify(strategy)}`,
+      },
+    ]);
+  }
+
+  /** Nodes that might hold req: those having its rarest custom resource, else all. */
+  #candidates(req: ResourceRequest): readonly NodeResources[] {
+    const ck = req._customKeys;
+    if (ck.length === 0) return this.#nodes;
+    let best: readonly NodeResources[] | undefined;
+    for (let i = 0; i < ck.length; i++) {
+      const list = this.#withResource.get(ck[i]!);
+      if (list === undefined) return EMPTY;
+      if (best === undefined || list.length < best.length) best = list;
+    }
+    return best!;
+  }
+
+  #hybrid(req: ResourceRequest, terms: LabelTerm[] | null, preferredId?: string, exclude?: NodeResources): Decision {
+    const cands = this.#candidates(req);
+    const avoidGpu = req._gpu === 0;
+    const pref = preferredId === undefined ? undefined : this.#byId.get(preferredId);
+    let prefScore = Infinity;
+    if (
+      pref !== undefined &&
+      pref !== exclude &&
+      pref._fits(req) &&
+      (terms === null || matchesTerms(terms, pref.labels))
+    ) {
+      prefScore = score(pref, req);
+      if (prefScore === 0 && !(avoidGpu && pref.isGpuNode)) return pref;
+    }
+    let bestNg: NodeResources | null = null;
+    let bestNgScore = Infinity;
+    let best: NodeResources | null = null;
+    let bestScore = Infinity;
+    for (let i = 0; i < cands.length; i++) {
+      const n = cands[i]!;
+      if (!n._fits(req) || n === exclude) continue;
+      if (terms !== null && !matchesTerms(terms, n.labels)) continue;
+      const s = score(n, req);
+      if (s < bestScore) {
+        best = n;
+        bestScore = s;
+      }
+      if (avoidGpu) {
+        if (!n.isGpuNode && s < bestNgScore) {
+          bestNg = n;
+          bestNgScore = s;
+          if (s === 0) break;
+        }
+      } else if (s === 0) break;
+    }
+    if (bestNg !== null) return pref !== undefined && !pref.isGpuNode && prefScore <= bestNgScore ? pref : bestNg;
+    if (best !== null) return pref !== undefined && prefScore <= bestScore ? pref : best;
+    return this.#waitOrInfeasible(req, cands, terms, exclude);
+  }
+
+  #spread(req: ResourceRequest, terms: LabelTerm[] | null): Decision {
+    const nodes = this.#nodes;
+    const n = nodes.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#spreadNext + k) % n;
+      const node = nodes[i]!;
+      if (node._fits(req) && (terms === null || matchesTerms(terms, node.labels))) {
+        this.#spreadPick = i;
+        return node;
+      }
+    }
+    return this.#waitOrInfeasible(req, this.#candidates(req), terms);
+  }
+
+  #affinity(req: ResourceRequest, terms: LabelTerm[] | null, s: NodeAffinityStrategy): Decision {
+    const target = typeof s.nodeId === 'string' ? this.#byId.get(s.nodeId) : undefined;
+    let why: string | null = null;
+    if (target === undefined) why = `node ${String(s.nodeId)} (nodeAffinity) is not in the cluster`;
+    else if (terms !== null && !matchesTerms(terms, target.labels)) {
+      why = `node ${target.nodeId} (nodeAffinity) does not match labelSelector ${describeTerms(terms)}`;
+    } else if (!target._feasible(req)) why = `${target.canEverFit(req)} (nodeAffinity)`;
+    if (why === null) {
+      const t = target!;
+      if (t._fits(req)) return t;
+      if (s.failOnUnavailable === true) return `node ${t.nodeId} is busy and nodeAffinity.failOnUnavailable is set`;
+      if (s.soft === true && s.spillOnUnavailable === true) {
+        const d = this.#hybrid(req, terms, undefined, t);
+        return typeof d === 'string' ? null : d; // the target itself could run it later
+      }
+      return null;
+    }
+    if (s.soft === true) return this.#hybrid(req, terms);
+    return why;
+  }
+
+  #nodeLabel(req: ResourceRequest, terms: LabelTerm[] | null, s: NodeLabelStrategy): Decision {
+    const hard = s.hard ?? {};
+    const soft = s.soft;
+    const cands = this.#candidates(req).filter(
+      (n) => (terms === null || matchesTerms(terms, n.labels)) && matchesExpressions(hard, n.labels),
+    );
+    if (cands.length === 0) {
+      return `no node matches nodeLabel hard constraints ${describeExpressions(hard)}${terms === null ? '' : ' and the labelSelector'}`;
+    }
+    let fallback: NodeResources | null = null;
+    for (const n of cands) {
+      if (!n._fits(req)) continue;
+      if (soft === undefined || matchesExpressions(soft, n.labels)) return n;
+      fallback ??= n;
+    }
+    if (fallback !== null) return fallback;
+    for (const n of cands) if (n._feasible(req)) return null;
+    return this.#infeasibleReason(req, cands, ` on nodes matching nodeLabel ${describeExpressions(hard)}`);
+  }
+
+  #placementGroup(req: ResourceRequest, terms: LabelTerm[] | null, s: PlacementGroupStrategy): Decision {
+    const id = s.placementGroup?.id;
+    const pg = id === undefined ? undefined : this.#pgs.get(id);
+    if (pg === undefined) return `placement group ${String(id)} does not exist in this cluster`;
+    if (pg._state === 'REMOVED') return `placement group ${pg.id} was removed`;
+    if (pg._state === 'INFEASIBLE') return `placement group ${pg.id} is infeasible: ${pg._reason}`;
+    const index = s.bundleIndex ?? -1;
+    const slots = pg._slots;
+    if (index !== -1 && !(Number.isInteger(index) && index >= 0 && index < slots.length)) {
+      return `placementGroup.bundleIndex ${index} is out of range: placement group ${pg.id} has ${slots.length} bundle${slots.length === 1 ? '' : 's'}`;
+    }
+    const chosen = index === -1 ? slots : [slots[index]!];
+    if (!chosen.some((b) => (b.ledger !== null ? b.ledger._feasible(req) : bundleCouldHold(b.req, req)))) {
+      const where =
+        index === -1 ? `any bundle of placement group ${pg.id}` : `bundle ${index} of placement group ${pg.id}`;
+      return `demand ${describeDemand(req)} does not fit ${where} (${chosen.map((b) => describeDemand(b.req)).join(', ')})`;
+    }
+    if (pg._state !== 'CREATED') return null;
+    for (const b of chosen) {
+      if (terms !== null && !matchesTerms(terms, b.node!.labels)) continue;
+      if (b.ledger!._fits(req)) return b.ledger!;
+    }
+    if (terms !== null && !chosen.some((b) => matchesTerms(terms, b.node!.labels))) {
+      return `no bundle of placement group ${pg.id} is on a node matching the labelSelector`;
+    }
+    return null;
+  }
+
+  #waitOrInfeasible(
+    req: ResourceRequest,
+    cands: readonly NodeResources[],
+    terms: LabelTerm[] | null,
+    exclude?: NodeResources,
+  ): string | null {
+    for (let i = 0; i < cands.length; i++) {
+      const n = cands[i]!;
+      if (n === exclude) continue;
+      if ((terms === null || matchesTerms(terms, n.labels)) && n._feasible(req)) return null;
+    }
+    if (this.#nodes.length === 0) return 'the cluster has no nodes';
+    let pool: readonly NodeResources[] = this.#nodes;
+    if (terms !== null) {
+      pool = pool.filter((n) => matchesTerms(terms, n.labels));
+      if (pool.length === 0) return `no node matches labelSelector ${describeTerms(terms)}`;
+    }
+    return this.#infeasibleReason(
+      req,
+      pool,
+      terms === null ? '' : ` on nodes matching labelSelector ${describeTerms(terms)}`,
+    );
+  }
+
+  /** Names the first resource no node of `pool` can ever hold (slow path). */
+  #infeasibleReason(req: ResourceRequest, pool: readonly NodeResources[], where: string, prefix = ''): string {
+    let group = pool;
+    let suffix = '';
+    let groupName = 'node';
+    const acc = req.keys.find((k) => k.startsWith('accelerator_type:'));
+    if (acc !== undefined) {
+      const t = acc.slice('accelerator_type:'.length);
+      group = pool.filter((n) => (n._slot.get(acc) ?? -1) >= 0 && n._total[n._slot.get(acc)!]! > 0);
+      if (group.length === 0) {
+        const known = [...new Set(pool.map((n) => n.acceleratorType).filter((x) => x !== undefined))];
+        return `${prefix}needs ${acc}${where}; no node has it${known.length > 0 ? ` (accelerator types: ${known.join(', ')})` : ''}`;
+      }
+      suffix = ` with ${acc}`;
+      groupName = `${t} node`;
+    }
+    for (let i = 0; i < req.keys.length; i++) {
+      const k = req.keys[i]!;
+      if (k === acc) continue;
+      const u = req._units[i]!;
+      const scale = scaleOf(k);
+      let largest = 0;
+      let fractional = false;
+      for (const n of group) {
+        const s = n._slot.get(k);
+        if (s === undefined) continue;
+        const cap = n._cap[s];
+        if (cap !== null && cap !== undefined && UNIT_INSTANCE_RESOURCES.has(k)) {
+          if (u < U) {
+            fractional = true;
+            for (let j = 0; j < cap.length; j++) largest = Math.max(largest, cap[j]!);
+          } else {
+            let whole = 0;
+            for (let j = 0; j < cap.length; j++) if (cap[j]! >= U) whole++;
+            largest = Math.max(largest, whole * U);
+          }
+        } else largest = Math.max(largest, n._total[s]!);
+      }
+      if (largest < u) {
+        return fractional
+          ? `${prefix}needs ${k} ${fmt(u / U)} on one device${suffix}${where}; no ${groupName} has a ${k} device`
+          : `${prefix}needs ${k} ${fmt(u / scale)}${suffix}${where}; largest ${groupName} has ${largest === 0 ? `no ${k}` : `${k} ${fmt(largest / scale)}`}`;
+      }
+    }
+    return `${prefix}needs ${describeDemand(req)}${where}; no single node has all of it`;
+  }
+
+  // ---------------------------------------------------------------- placement groups
+
+  /**
+   * Creates a placement group and tries to reserve all its bundles at once (all or none).
+   * State: `CREATED` when reserved, `PENDING` when it could fit later (retried whenever node
+   * capacity is released or a node is added), `INFEASIBLE` when the current nodes can never
+   * hold it (e.g. STRICT_SPREAD with more bundles than nodes; retried when a node is added).
+   *
+   * PACK / SPREAD / STRICT_PACK / STRICT_SPREAD follow Ray's GCS bundle policy: bundles in
+   * priority order (GPU first), nodes scored by least remaining resources.
+   * @throws TaskOptionsError for invalid bundles, strategy or name (paths `['bundles', i, key]`, `['strategy']`).
+   */
+  createPlacementGroup(options: PlacementGroupOptions): PlacementGroup {
+    const { reqs, strategy, name } = validatePlacementGroupOptions(options);
+    const pg = new PlacementGroup(this, `pg-${++this.#pgCounter}`, name, strategy, reqs);
+    this.#pgs.set(pg.id, pg);
+    this.#waitingGroups++;
+    this.#tryPlace(pg, true);
+    return pg;
+  }
+
+  /**
+   * Removes a placement group: every reserved unit goes back to its node. Tasks still holding
+   * bundle units are revoked (their allocations are returned, oldest first; releasing them later
+   * through the cluster is a no-op) — the executor should cancel or fail them, as Ray does.
+   * Removing twice is a no-op.
+   * @throws ClusterError `foreign_placement_group` for a group of another cluster.
+   */
+  removePlacementGroup(pg: PlacementGroupRef): Allocation[] {
+    const g = this.#pgs.get(pg?.id);
+    if (g === undefined || (pg instanceof PlacementGroup && pg._owner !== this)) {
+      throw new ClusterError(
+        'foreign_placement_group',
+        `placement group ${String(pg?.id)} does not belong to this cluster`,
+      );
+    }
+    if (g._state === 'REMOVED') return [];
+    const lost: Allocation[] = [];
+    for (const slot of g._slots) {
+      if (slot.ledger !== null) lost.push(...slot.ledger._revokeAll());
+      this.#unreserve(slot);
+    }
+    if (g._state !== 'CREATED') this.#waitingGroups--;
+    g._state = 'REMOVED';
+    g._reason = undefined;
+    this.#retryGroups(false);
+    return lost;
+  }
+
+  /** The placement group with this id, if any (removed groups included). */
+  getPlacementGroup(id: string): PlacementGroup | undefined {
+    return this.#pgs.get(id);
+  }
+
+  /** Retries PENDING placement groups (oldest first); returns those now CREATED. Runs automatically on release. */
+  retryPlacementGroups(): PlacementGroup[] {
+    return this.#retryGroups(false);
+  }
+
+  /** topology: nodes were added or removed (re-check feasibility, INFEASIBLE groups too); else capacity freed. */
+  #retryGroups(topology: boolean): PlacementGroup[] {
+    if (this.#waitingGroups === 0 || this.#retrying) return [];
+    this.#retrying = true;
+    const done: PlacementGroup[] = [];
+    try {
+      for (const pg of this.#pgs.values()) {
+        if (pg._state === 'PENDING' || (topology && pg._state === 'INFEASIBLE')) {
+          if (this.#tryPlace(pg, topology)) done.push(pg);
+        }
+      }
+    } finally {
+      this.#retrying = false;
+    }
+    return done;
+  }
+
+  #unreserve(slot: BundleSlot): void {
+    if (slot.reservation !== null && slot.reservation._state === 0) {
+      this.#reservations.delete(slot.reservation);
+      slot.node!._give(slot.reservation);
+    }
+    slot.node = slot.ledger = slot.reservation = null;
+  }
+
+  /** Tries to reserve every unplaced bundle of pg; sets its state. Returns true when CREATED. */
+  #tryPlace(pg: PlacementGroup, checkFeasible: boolean): boolean {
+    const wasWaiting = pg._state !== 'CREATED';
+    if (checkFeasible) {
+      const why = this.#groupInfeasible(pg);
+      if (why !== null) {
+        pg._state = 'INFEASIBLE';
+        pg._reason = why;
+        return false;
+      }
+    }
+    const todo = bundleOrder(pg._slots.filter((s) => s.node === null));
+    const placed = pg._slots.filter((s) => s.node !== null);
+    const made: BundleSlot[] = [];
+    const reserve = (slot: BundleSlot, node: NodeResources): boolean => {
+      if (!node._fits(slot.req)) return false;
+      slot.node = node;
+      slot.reservation = node._commit(slot.req);
+      made.push(slot);
+      return true;
+    };
+    const nodes = this.#nodes;
+    let ok = true;
+    switch (pg.strategy) {
+      case 'STRICT_PACK': {
+        const target = placed[0]?.node ?? undefined;
+        const order = target !== undefined ? [target] : rankNodes(nodes, sumRequests(todo.map((s) => s.req)));
+        ok = false;
+        for (const node of order) {
+          if (todo.every((s) => reserve(s, node))) {
+            ok = true;
+            break;
+          }
+          this.#rollback(made);
+        }
+        break;
+      }
+      case 'STRICT_SPREAD': {
+        const used = new Set(placed.map((s) => s.node!));
+        for (const slot of todo) {
+          const node = bestNode(nodes, slot.req, used, true);
+          if (node === null || !reserve(slot, node)) {
+            ok = false;
+            break;
+          }
+          used.add(node);
+        }
+        break;
+      }
+      case 'SPREAD': {
+        const used = new Set(placed.map((s) => s.node!));
+        for (const slot of todo) {
+          const node = bestNode(nodes, slot.req, used, true) ?? bestNode([...used], slot.req, null, false);
+          if (node === null || !reserve(slot, node)) {
+            ok = false;
+            break;
+          }
+          used.add(node);
+        }
+        break;
+      }
+      default: {
+        // PACK: best node for the first remaining bundle, then every other bundle that fits there.
+        const dropped = new Set<NodeResources>();
+        let rest = todo;
+        while (rest.length > 0) {
+          const node = bestNode(nodes, rest[0]!.req, dropped, true);
+          if (node === null) {
+            ok = false;
+            break;
+          }
+          rest = rest.filter((slot) => !reserve(slot, node));
+          dropped.add(node);
+        }
+      }
+    }
+    if (!ok) {
+      this.#rollback(made);
+      pg._state = 'PENDING';
+      pg._reason = 'not enough free resources now; retried when resources are released or nodes are added';
+      return false;
+    }
+    for (const slot of made) {
+      this.#reservations.add(slot.reservation!);
+      slot.ledger = bundleLedger(pg, slot);
+      slot.ledger._owner = this;
+    }
+    pg._state = 'CREATED';
+    pg._reason = undefined;
+    if (wasWaiting) this.#waitingGroups--;
+    return true;
+  }
+
+  #rollback(made: BundleSlot[]): void {
+    for (const slot of made) {
+      slot.node!._give(slot.reservation!);
+      slot.node = slot.reservation = null;
+    }
+    made.length = 0;
+  }
+
+  /** Why pg can never be placed on the current nodes (idle), or null. */
+  #groupInfeasible(pg: PlacementGroup): string | null {
+    const nodes = this.#nodes;
+    if (nodes.length === 0) return 'the cluster has no nodes';
+    for (const slot of pg._slots) {
+      if (!nodes.some((n) => n._feasible(slot.req)))
+        return this.#infeasibleReason(slot.req, nodes, '', `bundle ${slot.index} `);
+    }
+    if (pg.strategy === 'STRICT_PACK') {
+      const sum = sumRequests(pg._slots.map((s) => s.req));
+      if (!nodes.some((n) => n._feasible(sum))) {
+        return `STRICT_PACK ${this.#infeasibleReason(sum, nodes, '', 'needs all bundles on one node: ')}`;
+      }
+    }
+    if (pg.strategy === 'STRICT_SPREAD') {
+      const n = pg._slots.length;
+      if (n > nodes.length) {
+        return `STRICT_SPREAD needs ${n} distinct nodes (one per bundle); the cluster has ${nodes.length}`;
+      }
+      if (!perfectMatching(pg._slots, nodes))
+        return `STRICT_SPREAD: no assignment of the ${n} bundles to distinct nodes can ever fit`;
+    }
+    return null;
+  }
+}
+
+/** Hybrid score after placing req: critical utilisation over CPU, memory, object store; < 0.5 → 0. */
+function score(n: NodeResources, req: ResourceRequest): number {
+  const t = n._total;
+  const a = n._avail;
+  let s = 0;
+  const tc = t[0]!;
+  if (tc > 0) s = 1 - (a[0]! - req._cpu) / tc;
+  const tm = t[2]!;
+  if (tm > 0) {
+    const m = 1 - (a[2]! - req._mem) / tm;
+    if (m > s) s = m;
+  }
+  const to = t[3]!;
+  if (to > 0) {
+    const o = 1 - (a[3]! - req._osm) / to;
+    if (o > s) s = o;
+  }
+  return s < SPREAD_THRESHOLD ? 0 : s;
+}
+
+/** Best node by Ray's LeastResourceScorer, skipping (skip=true) or restricted to a set. */
+function bestNode(
+  nodes: readonly NodeResources[],
+  req: ResourceRequest,
+  set: ReadonlySet<NodeResources> | null,
+  skip: boolean,
+): NodeResources | null {
+  let best: NodeResources | null = null;
+  let bestScore = -1;
+  for (const n of nodes) {
+    if (set !== null && set.has(n) === skip) continue;
+    const s = bundleScore(n, req);
+    if (s > bestScore) {
+      best = n;
+      bestScore = s;
+    }
+  }
+  return best;
+}
+
+function rankNodes(nodes: readonly NodeResources[], req: ResourceRequest): NodeResources[] {
+  return nodes
+    .map((n, i) => ({ n, i, s: bundleScore(n, req) }))
+    .filter((x) => x.s >= 0)
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .map((x) => x.n);
+}
+
+/** Kuhn's algorithm on idle feasibility: can every bundle get its own node? */
+function perfectMatching(slots: readonly BundleSlot[], nodes: readonly NodeResources[]): boolean {
+  const owner = new Map<NodeResources, number>();
+  const can = slots.map((s) => nodes.filter((n) => n._feasible(s.req)));
+  const tryAssign = (b: number, seen: Set<NodeResources>): boolean => {
+    for (const n of can[b]!) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const o = owner.get(n);
+      if (o === undefined || tryAssign(o, seen)) {
+        owner.set(n, b);
+        return true;
+      }
+    }
+    return false;
+  };
+  return slots.every((_, b) => tryAssign(b, new Set()));
+}
+
+function describeDemand(req: ResourceRequest): string {
+  return `{${req.keys.map((k) => `${k}: ${req.resources[k]}`).join(', ')}}`;
+}
+
+function describeTerms(terms: readonly LabelTerm[]): string {
+  const term = (t: LabelTerm) => {
+    const v = t.values.length === 1 ? t.values[0]! : `in(${t.values.join(',')})`;
+    return `${t.key}: ${JSON.stringify(t.positive ? v : `!${v}`)}`;
+  };
+  return `{${terms.map(term).join(', ')}}`;
+}
+
+function describeExpressions(exprs: Readonly<Record<string, LabelMatchExpression>>): string {
+  return `{${Object.entries(exprs)
+    .map(([k, e]) => `${k} ${e.operator}${'values' in e ? ` (${e.values.join(', ')})` : ''}`)
+    .join(', ')}}`;
+}
