@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TaskOptionsError } from '../errors.js';
-import type { TaskOptions } from '../types.js';
+import type { ResolvedTaskOptions, TaskOptions } from '../types.js';
 import { mergeTaskOptions, resolveTaskOptions, resourceDemand } from './merge.js';
 
 describe('mergeTaskOptions (the .options() rule, ray-task-options.md §5)', () => {
@@ -89,7 +89,7 @@ describe('mergeTaskOptions (the .options() rule, ray-task-options.md §5)', () =
 });
 
 describe('resolveTaskOptions (defaults)', () => {
-  const defaults = {
+  const defaults: ResolvedTaskOptions = {
     numReturns: 1,
     numCpus: 1,
     numGpus: 0,
@@ -106,7 +106,7 @@ describe('resolveTaskOptions (defaults)', () => {
     name: undefined,
     _metadata: {},
   };
-  const cases: [string, TaskOptions, Partial<typeof defaults>][] = [
+  const cases: [string, TaskOptions, Partial<ResolvedTaskOptions>][] = [
     ['nothing set', {}, {}],
     ['GPU task gets maxCalls 1', { numGpus: 1 }, { numGpus: 1, maxCalls: 1 }],
     ['fractional GPU task gets maxCalls 1', { numGpus: 0.5 }, { numGpus: 0.5, maxCalls: 1 }],
