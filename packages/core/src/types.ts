@@ -55,8 +55,8 @@ export interface PlacementGroupStrategy {
 
 /** Label match operators (Ray: `In`, `NotIn`, `Exists`, `DoesNotExist`). */
 export type LabelMatchExpression =
-  | { operator: 'in'; values: string[] }
-  | { operator: 'notIn'; values: string[] }
+  | { operator: 'in'; values: readonly string[] }
+  | { operator: 'notIn'; values: readonly string[] }
   | { operator: 'exists' }
   | { operator: 'doesNotExist' };
 
@@ -68,11 +68,7 @@ export interface NodeLabelStrategy {
 }
 
 export type SchedulingStrategy =
-  | DefaultStrategy
-  | SpreadStrategy
-  | NodeAffinityStrategy
-  | PlacementGroupStrategy
-  | NodeLabelStrategy;
+  DefaultStrategy | SpreadStrategy | NodeAffinityStrategy | PlacementGroupStrategy | NodeLabelStrategy;
 
 /** Task options as written by a user (everything optional). */
 export interface TaskOptions {
@@ -137,9 +133,4 @@ export interface ValidationContext {
 
 /** Task states, per attempt (Ray's `TaskStatus`). */
 export type TaskState =
-  | 'PENDING_ARGS_AVAIL'
-  | 'PENDING_NODE_ASSIGNMENT'
-  | 'SUBMITTED_TO_WORKER'
-  | 'RUNNING'
-  | 'FINISHED'
-  | 'FAILED';
+  'PENDING_ARGS_AVAIL' | 'PENDING_NODE_ASSIGNMENT' | 'SUBMITTED_TO_WORKER' | 'RUNNING' | 'FINISHED' | 'FAILED';
