@@ -9,6 +9,11 @@
  * slot, the allocation given back is one whose activity has finished. All allocations of a
  * class have the same shape, so the ledger's totals are exact either way, and no allocation
  * (GPU ids included) is returned while its activity still runs.
+ *
+ * sdk-core asks for the next slot while a poll is still in flight, so a class would hold more
+ * idle reservations than it has pollers; here a class holds at most `maxIdle` (its poller
+ * count) reservations that no task uses yet, and further requests wait at the class before they
+ * may take anything from the ledger.
  */
 import type { Allocation } from '@taskfit/core';
 import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit } from '@temporalio/worker';
@@ -32,9 +37,42 @@ export class ClassSlots {
   /** Allocations reserved by pollers that have not received a task. */
   private readonly idle = new Set<Allocation>();
 
-  constructor(gate: LedgerGate, demand: Readonly<Record<string, number>>) {
+  private readonly maxIdle: number;
+  /** Reservations that are idle or being acquired from the gate. */
+  private pending = 0;
+  private readonly turnWaiters: (() => void)[] = [];
+
+  constructor(gate: LedgerGate, demand: Readonly<Record<string, number>>, maxIdle: number) {
     this.gate = gate;
     this.demand = demand;
+    this.maxIdle = maxIdle;
+  }
+
+  /** Waits until this class may hold one more unused reservation. */
+  private async turn(signal: AbortSignal): Promise<void> {
+    while (this.pending >= this.maxIdle) {
+      if (signal.aborted) throw signal.reason;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          const i = this.turnWaiters.indexOf(wake);
+          if (i >= 0) this.turnWaiters.splice(i, 1);
+          reject(signal.reason);
+        };
+        const wake = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.turnWaiters.push(wake);
+      });
+    }
+    this.pending++;
+  }
+
+  /** One unused reservation ended (used by a task, released idle, or its acquisition failed). */
+  private endPending(): void {
+    this.pending--;
+    this.turnWaiters.shift()?.();
   }
 
   /** Allocations held for tasks (claimed or about to be), i.e. not by idle pollers. */
@@ -47,19 +85,28 @@ export class ClassSlots {
     return {
       type: 'custom',
       reserveSlot: async (_ctx, abortSignal) => {
-        const allocation = await this.gate.acquire(this.demand, abortSignal);
+        await this.turn(abortSignal);
+        let allocation: Allocation;
+        try {
+          allocation = await this.gate.acquire(this.demand, abortSignal);
+        } catch (err) {
+          this.endPending();
+          throw err;
+        }
         this.idle.add(allocation);
         return { allocation } satisfies Permit;
       },
       tryReserveSlot: () => {
+        if (this.pending >= this.maxIdle) return null;
         const allocation = this.gate.tryAcquire(this.demand);
         if (allocation === null) return null;
+        this.pending++;
         this.idle.add(allocation);
         return { allocation } satisfies Permit;
       },
       markSlotUsed: (ctx) => {
         const { allocation } = ctx.permit as Permit;
-        this.idle.delete(allocation);
+        if (this.idle.delete(allocation)) this.endPending();
         const waiter = this.claimWaiters.shift();
         if (waiter !== undefined) {
           this.running.add(allocation);
@@ -71,6 +118,7 @@ export class ClassSlots {
       releaseSlot: (ctx) => {
         const { allocation } = ctx.permit as Permit;
         if (this.idle.delete(allocation)) {
+          this.endPending();
           this.gate.release(allocation);
           return;
         }

@@ -183,9 +183,9 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
   for (const [key, demand] of demands) {
     const shared = taskQueueName(opts.taskQueue, demand);
     classes.push({ key, demand, taskQueue: shared });
-    byQueue.set(shared, new ClassSlots(gate, demand));
+    byQueue.set(shared, new ClassSlots(gate, demand, pollers));
     if (opts.nodeQueues === true)
-      byQueue.set(taskQueueName(opts.taskQueue, demand, nodeId), new ClassSlots(gate, demand));
+      byQueue.set(taskQueueName(opts.taskQueue, demand, nodeId), new ClassSlots(gate, demand, pollers));
   }
   const wc = {
     nodeId,

@@ -1,7 +1,7 @@
 // Shared setup of the integration tests: one dev server per test file, one workflow bundle,
 // simulated machines (createTaskWorkers calls with synthetic resources) in this process.
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';
@@ -20,6 +20,8 @@ export class TemporalTestbed {
   private readonly stops: (() => Promise<void>)[] = [];
 
   async start(): Promise<void> {
+    // Activity failures are expected here; keep the SDK's log to errors.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     const [env, bundle] = await Promise.all([
       startDevServer(),
       bundleWorkflowCode({
