@@ -14,7 +14,7 @@ export interface TaskEvent {
   /** Resources reserved for the attempt (from SUBMITTED_TO_WORKER on). */
   readonly resources?: Readonly<Record<string, number>> | undefined;
   /** GPU ids assigned to the attempt (from SUBMITTED_TO_WORKER on). */
-  readonly gpuIds?: readonly number[] | undefined;
+  readonly gpuIds?: readonly number[] | readonly string[] | undefined;
   /** Thread that ran the attempt (RUNNING and later). */
   readonly threadId?: number | undefined;
   /** On FAILED: the error's class name (`TaskError`'s `errorType`, or `WorkerCrashedError`, `TaskCancelledError`). */

@@ -33,7 +33,15 @@ import {
   mergeTaskOptions,
   validateTaskOptions,
 } from '@taskfit/core';
-import type { RemoteFunction, SystemFailureKind, TaskOptions, TaskState } from '@taskfit/core';
+import type {
+  PlacementGroup,
+  PlacementGroupOptions,
+  PlacementGroupRef,
+  RemoteFunction,
+  SystemFailureKind,
+  TaskOptions,
+  TaskState,
+} from '@taskfit/core';
 import { STATES } from './events.js';
 import type { TaskEvent, TaskFilter, TaskInfo, TaskPoolEvents, TaskSummary } from './events.js';
 import { Ledger } from './ledger.js';
@@ -64,6 +72,13 @@ export interface TaskPoolOptions extends Omit<PiscinaOptions, 'filename'> {
   nodeId?: string;
   /** Labels of this node (for `nodeLabel` strategies and `labelSelector`). */
   labels?: Record<string, string>;
+  /** Accelerator type of the node's GPUs (e.g. `'H100'`), for the `acceleratorType` option. @default detected */
+  acceleratorType?: string;
+  /**
+   * Device ids the host restricts this process to (its own `CUDA_VISIBLE_DEVICES`): GPU `i` of the
+   * ledger is `visibleDevices[i]`, and tasks see these ids. @default detected
+   */
+  visibleDevices?: readonly string[];
   /**
    * Starvation bound of admission: how many younger tasks may start ahead of the oldest waiting
    * task before it reserves what it needs. 0 = strict FIFO. @default 32
@@ -118,12 +133,13 @@ const STATE_CODE: Record<TaskState, number> = {
   FAILED: 5,
 };
 const NO_GPUS: readonly number[] = Object.freeze([]);
+const NO_DEVICES: readonly string[] = Object.freeze([]);
 const ENTRY = fileURLToPath(new URL('./worker/entry.js', import.meta.url));
 
 /** Per-attempt facts kept for events. */
 interface AttemptRecord {
   resources: Readonly<Record<string, number>> | undefined;
-  gpuIds: readonly number[];
+  gpuIds: readonly number[] | readonly string[];
   threadId: number;
   errorType: string | undefined;
   errorMessage: string | undefined;
@@ -289,6 +305,8 @@ export class TaskPool {
       resources,
       nodeId,
       labels,
+      acceleratorType,
+      visibleDevices,
       maxBypass,
       maxTaskHistory,
       loadBalancer: userBalancer,
@@ -311,7 +329,12 @@ export class TaskPool {
       throw new RangeError(`TaskPool: maxBypass must be an integer ≥ 0, got ${maxBypass}`);
     this.#maxHistory = maxTaskHistory ?? 10_000;
     const total = resources ?? defaultResources();
-    this.#ledger = new Ledger(total, { nodeId: nodeId ?? 'local', labels: labels ?? {} });
+    this.#ledger = new Ledger(total, {
+      nodeId: nodeId ?? 'local',
+      labels: labels ?? {},
+      acceleratorType,
+      visibleDevices,
+    });
     this.#fileUrl = toFileUrl(filename);
     this.#defaultName = piscinaOptions.name ?? 'default';
     this._idPrefix = `${(++poolSeq).toString(36)}-`;
@@ -400,6 +423,32 @@ export class TaskPool {
   /** This pool's node id. */
   get nodeId(): string {
     return this.#ledger.nodeId;
+  }
+
+  /**
+   * Reserves bundles of this node's resources (Ray's placement groups; on one node every
+   * strategy packs). Tasks run inside with `schedulingStrategy: { type: 'placementGroup',
+   * placementGroup, bundleIndex? }`. The group is `PENDING` until its bundles fit.
+   * @throws TaskOptionsError for invalid bundles or strategy.
+   */
+  createPlacementGroup(options: PlacementGroupOptions): PlacementGroup {
+    const pg = this.#ledger.createPlacementGroup(options);
+    this.#pump();
+    return pg;
+  }
+
+  /**
+   * Removes a placement group: its reservation goes back to the node, tasks running in it are
+   * cancelled (TaskCancelledError) and tasks waiting for it fail as infeasible.
+   */
+  removePlacementGroup(pg: PlacementGroupRef): void {
+    const lost = new Set<unknown>(this.#ledger.removePlacementGroup(pg));
+    if (lost.size > 0) {
+      for (const t of [...this.#active]) {
+        if (t.allocation !== null && lost.has(t.allocation)) this._cancel(t, `placement group ${pg.id} was removed`);
+      }
+    }
+    this.#pump();
   }
 
   /** Tasks accepted and not yet settled. */
@@ -622,7 +671,7 @@ export class TaskPool {
       ) {
         if (!t.feasibilityChecked) {
           // Still tell an infeasible task at once.
-          const r = this.#ledger.schedule(t.spec.demand, t.spec.strategy);
+          const r = this.#ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
           t.feasibilityChecked = true;
           if (r.status === 'scheduled') this.#ledger.release(r.allocation);
           else if (r.status === 'infeasible') {
@@ -633,7 +682,7 @@ export class TaskPool {
         }
         continue;
       }
-      const r = this.#ledger.schedule(t.spec.demand, t.spec.strategy);
+      const r = this.#ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
       if (r.status === 'scheduled') {
         this.#dequeue(t);
         if (blocked !== undefined) blocked.bypassed++;
@@ -672,14 +721,15 @@ export class TaskPool {
       });
       this.#record(t, 'SUBMITTED_TO_WORKER');
     }
-    const env = attemptEnv(t.spec, alloc.gpuIds);
+    const gpuIds = t.spec.gpu ? alloc.gpuIds : NO_GPUS;
+    const env = attemptEnv(t.spec, t.spec.gpu ? alloc.visibleDevices : NO_DEVICES);
     const ctx: TaskContext = {
       taskId: t.id,
       attempt: t.attempt,
       name: t.name,
       nodeId: alloc.nodeId,
       resources: alloc.resources,
-      gpuIds: alloc.gpuIds.length === 0 ? NO_GPUS : alloc.gpuIds,
+      gpuIds,
       acceleratorType: t.spec.resolved.acceleratorType,
       runtimeEnv: env === null || t.spec.envVars === undefined ? undefined : { envVars: pick(env, t.spec.envVars) },
     };

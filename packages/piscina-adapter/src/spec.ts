@@ -2,8 +2,14 @@
  * A task's options compiled once (validated, defaults filled, demand computed, runtime env
  * checked) so that each submission only reads them.
  */
-import { TaskOptionsError, expandEnvVars, resolveTaskOptions, resourceDemand } from '@taskfit/core';
-import type { ErrorMatcher, ResolvedTaskOptions, SchedulingStrategy, TaskOptions } from '@taskfit/core';
+import { TaskOptionsError, compileDemand, expandEnvVars, resolveTaskOptions, resourceDemand } from '@taskfit/core';
+import type {
+  ErrorMatcher,
+  ResolvedTaskOptions,
+  ResourceRequest,
+  SchedulingStrategy,
+  TaskOptions,
+} from '@taskfit/core';
 import { parseRetryBackoff } from './retry.js';
 import type { RetryBackoff } from './retry.js';
 
@@ -13,6 +19,9 @@ export interface TaskSpec {
   /** Display name (the `name` option), or undefined to use the export name. */
   readonly name: string | undefined;
   readonly demand: Readonly<Record<string, number>>;
+  /** The demand compiled to integer units once. */
+  readonly request: ResourceRequest;
+  readonly labelSelector: Readonly<Record<string, string>> | undefined;
   readonly strategy: SchedulingStrategy;
   /** Admission bucket: tasks with the same key have the same demand and strategy. */
   readonly key: string;
@@ -67,8 +76,10 @@ export function compileSpec(options: TaskOptions): TaskSpec {
     resolved,
     name: resolved.name,
     demand,
+    request: compileDemand(demand),
+    labelSelector: resolved.labelSelector,
     strategy,
-    key: `${keys.map((k) => `${k}=${demand[k]}`).join(',')}|${strategyKey(strategy)}`,
+    key: `${keys.map((k) => `${k}=${demand[k]}`).join(',')}|${strategyKey(strategy)}|${resolved.labelSelector === undefined ? '' : JSON.stringify(resolved.labelSelector)}`,
     maxRetries: resolved.maxRetries,
     retryExceptions: resolved.retryExceptions,
     backoff: parseRetryBackoff(resolved._metadata),
@@ -82,7 +93,7 @@ export function compileSpec(options: TaskOptions): TaskSpec {
 }
 
 /** The environment variables of one attempt: expanded envVars plus CUDA_VISIBLE_DEVICES for GPU tasks. */
-export function attemptEnv(spec: TaskSpec, gpuIds: readonly number[]): Record<string, string> | null {
+export function attemptEnv(spec: TaskSpec, visibleDevices: readonly string[]): Record<string, string> | null {
   if (spec.envVars === undefined && !spec.gpu) return null;
   const out: Record<string, string> = {};
   if (spec.envVars !== undefined) {
@@ -91,6 +102,6 @@ export function attemptEnv(spec: TaskSpec, gpuIds: readonly number[]): Record<st
       out[k] = spec.expand ? expandEnvVars(v, process.env) : v;
     }
   }
-  if (spec.gpu) out.CUDA_VISIBLE_DEVICES = gpuIds.join(',');
+  if (spec.gpu) out.CUDA_VISIBLE_DEVICES = visibleDevices.join(',');
   return out;
 }

@@ -18,7 +18,7 @@ export interface TaskContext {
   /** Resources reserved for this attempt (`{ CPU: 1, GPU: 0.5 }`). */
   readonly resources: Readonly<Record<string, number>>;
   /** GPU ids assigned by the ledger (also in `process.env.CUDA_VISIBLE_DEVICES`); empty for CPU tasks. */
-  readonly gpuIds: readonly number[];
+  readonly gpuIds: readonly number[] | readonly string[];
   /** The `acceleratorType` option, if set. */
   readonly acceleratorType: string | undefined;
   /** The task's runtime env, with `envVars` already expanded. */
@@ -87,13 +87,20 @@ export function errorTypeChain(err: unknown): string[] {
   return chain;
 }
 
-function cloneable(value: unknown): unknown {
+function cloneable(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') {
     return typeof value === 'function' || typeof value === 'symbol' ? String(value) : value;
   }
   try {
     return structuredClone(value);
   } catch {
+    // Keep what can cross (plain objects and arrays, member by member); stringify the rest.
+    if (depth < 4 && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)) {
+      if (Array.isArray(value)) return value.map((v) => cloneable(v, depth + 1));
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(value)) out[k] = cloneable((value as Record<string, unknown>)[k], depth + 1);
+      return out;
+    }
     return String(value);
   }
 }
@@ -110,7 +117,8 @@ export function serialiseError(err: unknown, depth = 0): WireError {
     if (k === 'message' || k === 'stack' || k === 'name' || k === 'cause') continue;
     props[k] = cloneable(e[k]);
   }
-  const name = typeof e.name === 'string' && e.name !== '' ? e.name : typeChain[0]!;
+  // The class name (or a name that differs from every class name), never a bare inherited 'Error'.
+  const name = typeChain[0]!;
   return {
     __taskfitError: 1,
     name,
