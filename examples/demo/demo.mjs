@@ -12,18 +12,23 @@ import { TaskPool } from '@taskfit/piscina-adapter';
 import { Progress, formatResources, table, timelineTable, utilisationSummary } from './report.mjs';
 
 const out = process.stdout;
+// `npm run demo | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+out.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const t0 = Date.now();
 
 // ---- 1. The node: detected resources, plus simulated GPUs when there are none -------------
-const detected = detectNodeResources();
+const detected = await detectNodeResources();
 const resources = { ...detected.resources };
 // CPU-bound demo tasks need at least two CPUs' worth of slots to show any overlap.
 if (!(resources.CPU >= 2)) resources.CPU = 2;
 let gpuNote;
 if (!(resources.GPU > 0)) {
   resources.GPU = 2;
-  gpuNote =
-    'no GPU detected: simulating 2 GPUs (the ledger, GPU ids and CUDA_VISIBLE_DEVICES are real; the devices are not)';
+  const why = detected.sources.gpuNote ? ` (${detected.sources.gpuNote})` : '';
+  gpuNote = `no GPU detected${why}: simulating 2 GPUs. The ledger, GPU ids and CUDA_VISIBLE_DEVICES are real; the devices are not.`;
 } else {
   gpuNote = `detected ${resources.GPU} GPU(s)${detected.acceleratorType ? ` (${detected.acceleratorType})` : ''}`;
 }
@@ -33,7 +38,12 @@ console.log(gpuNote);
 console.log('');
 
 // Threads: enough for the fractional tasks that fit at once (TaskPool's default is one per CPU).
-const pool = new TaskPool({ filename: new URL('./tasks.mjs', import.meta.url).href, resources, maxThreads: 6 });
+const pool = new TaskPool({
+  filename: new URL('./tasks.mjs', import.meta.url).href,
+  resources,
+  labels: detected.labels,
+  maxThreads: 6,
+});
 const progress = new Progress(out, pool, t0);
 pool.events.on('taskEvent', (e) => progress.onEvent(e));
 

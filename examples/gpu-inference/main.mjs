@@ -9,10 +9,11 @@
 import { detectNodeResources } from '@taskfit/core/node';
 import { TaskPool } from '@taskfit/piscina-adapter';
 
-const detected = detectNodeResources();
+const detected = await detectNodeResources();
 const resources = { ...detected.resources };
 if (!(resources.GPU > 0)) {
-  console.log('no GPU detected: simulating 2 GPUs (ids 0 and 1; nothing runs on a real device)');
+  const why = detected.sources.gpuNote ? ` (${detected.sources.gpuNote})` : '';
+  console.log(`no GPU detected${why}: simulating 2 GPUs (ids 0 and 1; nothing runs on a real device)`);
   resources.GPU = 2;
 } else {
   console.log(`detected ${resources.GPU} GPU(s)`);
