@@ -51,7 +51,7 @@ import { backoffDelay } from './retry.js';
 import { attemptEnv, compileSpec } from './spec.js';
 import type { TaskSpec } from './spec.js';
 import { CallMode, isWireError, reviveError } from './wire.js';
-import type { Envelope, StreamMessage, TaskContext, WireError } from './wire.js';
+import type { Envelope, StaticContext, StreamMessage, WireError } from './wire.js';
 
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 type PiscinaLoadBalancer = NonNullable<PiscinaOptions['loadBalancer']>;
@@ -171,7 +171,7 @@ class Task {
   bypassed = 0;
   feasibilityChecked = false;
   /** Envelope of the current attempt (its no-op switch is flipped when cancelled before dispatch). */
-  envelope: (Envelope & { [k: symbol]: unknown }) | null = null;
+  envelope: Envelope | null = null;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Flat log: [attempt, stateCode, timestamp, ...]. Only for visible tasks. */
   log: number[] | undefined;
@@ -285,14 +285,18 @@ export class TaskPool {
   readonly #defaultSpec: TaskSpec;
   readonly #specCache = new WeakMap<TaskOptions, TaskSpec>();
   readonly #buckets = new Map<string, Bucket>();
-  readonly #history = new Map<string, Task>();
-  #finishedInHistory = 0;
+  /** Visible tasks in submission order (finished ones trimmed to maxTaskHistory, amortised). */
+  #history: Task[] = [];
+  #finishedCount = 0;
   /** Every accepted, unsettled task. */
   readonly #active = new Set<Task>();
   /** Attempts whose piscina.run has not settled (they hold allocations). */
   #inFlight = 0;
   readonly #retiring = new Set<number>();
   readonly #calls = new Map<number, Map<string, number>>();
+  /** Thread id → spec ids whose static context the thread has cached. */
+  readonly #seen = new Map<number, Set<number>>();
+  readonly #statics = new WeakMap<TaskSpec, StaticContext>();
   #seq = 0;
   #pumping = false;
   #again = false;
@@ -357,6 +361,7 @@ export class TaskPool {
 
     const retiring = this.#retiring;
     const calls = this.#calls;
+    const seen = this.#seen;
     const balancer: PiscinaLoadBalancer = (task: PiscinaTask, workers: PiscinaWorker[]) => {
       let chosen: PiscinaWorker | null = null;
       if (userBalancer !== undefined) {
@@ -375,6 +380,22 @@ export class TaskPool {
       if (chosen !== null) {
         const t = (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] as Task | undefined;
         if (t !== undefined) {
+          // Tell a thread what it has not seen yet: the pool's module, the spec's static context.
+          const env = t.envelope!;
+          let known = seen.get(chosen.id);
+          if (known === undefined) {
+            seen.set(chosen.id, (known = new Set()));
+            env.d = this.#fileUrl;
+          }
+          if (!known.has(t.spec.id)) {
+            if (known.size >= 1024) {
+              // Bound both caches: the thread drops its cache along with ours.
+              known.clear();
+              env.C = true;
+            }
+            known.add(t.spec.id);
+            env.S = this.#staticContext(t.spec);
+          }
           if (t.settled) {
             // Cancelled while waiting for a thread: run nothing.
             t.envelope!.n = '';
@@ -721,22 +742,16 @@ export class TaskPool {
       });
       this.#record(t, 'SUBMITTED_TO_WORKER');
     }
-    const gpuIds = t.spec.gpu ? alloc.gpuIds : NO_GPUS;
-    const env = attemptEnv(t.spec, t.spec.gpu ? alloc.visibleDevices : NO_DEVICES);
-    const ctx: TaskContext = {
-      taskId: t.id,
-      attempt: t.attempt,
-      name: t.name,
-      nodeId: alloc.nodeId,
-      resources: alloc.resources,
-      gpuIds,
-      acceleratorType: t.spec.resolved.acceleratorType,
-      runtimeEnv: env === null || t.spec.envVars === undefined ? undefined : { envVars: pick(env, t.spec.envVars) },
-    };
-    const envelope = { f: t.fileUrl, n: t.exportName, a: t.args, m: t.mode, c: ctx, e: env } as Envelope & {
-      [k: symbol]: unknown;
-    };
-    envelope[Piscina.queueOptionsSymbol] = t;
+    const spec = t.spec;
+    const envelope: Envelope = { n: t.exportName, a: t.args, m: t.mode, i: t.id, t: t.attempt, s: spec.id };
+    if (t.fileUrl !== this.#fileUrl) envelope.f = t.fileUrl;
+    if (spec.gpu) envelope.g = alloc.gpuIds;
+    const env = attemptEnv(spec, spec.gpu ? alloc.visibleDevices : NO_DEVICES);
+    if (env !== undefined) {
+      envelope.e = env;
+      if (spec.envVars !== undefined) envelope.r = { envVars: pick(env, spec.envVars) };
+    }
+    (envelope as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] = t;
     let transferList = t.transferList;
     if (t.mode === CallMode.Stream) {
       const ch = new MessageChannel();
@@ -765,6 +780,20 @@ export class TaskPool {
     );
   }
 
+  #staticContext(spec: TaskSpec): StaticContext {
+    let st = this.#statics.get(spec);
+    if (st === undefined) {
+      st = {
+        name: spec.name,
+        nodeId: this.#ledger.nodeId,
+        resources: spec.demand,
+        acceleratorType: spec.resolved.acceleratorType,
+      };
+      this.#statics.set(spec, st);
+    }
+    return st;
+  }
+
   /** @internal called by the balancer when the attempt is handed to a thread. */
   _running(t: Task): void {
     t.running = true;
@@ -789,6 +818,7 @@ export class TaskPool {
     if (threadId !== -1) {
       if (failure !== undefined && 'system' in failure) {
         this.#calls.delete(threadId);
+        this.#seen.delete(threadId);
         if (failure.system !== 'terminated') this.#retiring.delete(threadId); // the thread is gone
       } else if (this.#retiring.has(threadId)) this.#retire(threadId);
     }
@@ -818,6 +848,7 @@ export class TaskPool {
   /** Terminates a thread; the balancer keeps skipping it until it has exited. */
   #retire(threadId: number): void {
     this.#calls.delete(threadId);
+    this.#seen.delete(threadId);
     for (const w of this.piscina.threads) {
       if (w.threadId === threadId) {
         this.#retiring.add(threadId);
@@ -887,8 +918,7 @@ export class TaskPool {
     if (t.timer !== undefined) clearTimeout(t.timer);
     if (t.signal !== undefined && t.onAbort !== undefined) t.signal.removeEventListener('abort', t.onAbort);
     if (t.log !== undefined) {
-      this.#finishedInHistory++;
-      this.#trimHistory();
+      if (++this.#finishedCount > this.#maxHistory + Math.max(64, this.#maxHistory >> 2)) this.#trimHistory();
     }
     this.#checkIdle();
   }
@@ -951,24 +981,30 @@ export class TaskPool {
   }
 
   #remember(t: Task): void {
-    this.#history.set(t.id, t);
+    this.#history.push(t);
   }
 
+  /** Drops the oldest finished tasks beyond maxTaskHistory (called every maxTaskHistory/4 completions: O(1) amortised). */
   #trimHistory(): void {
-    if (this.#finishedInHistory <= this.#maxHistory) return;
-    for (const [id, t] of this.#history) {
-      if (this.#finishedInHistory <= this.#maxHistory) break;
-      if (t.settled) {
-        this.#history.delete(id);
-        this.#finishedInHistory--;
-      }
+    let drop = this.#finishedCount - this.#maxHistory;
+    const kept: Task[] = [];
+    for (const t of this.#history) {
+      if (drop > 0 && t.settled) drop--;
+      else kept.push(t);
     }
+    this.#history = kept;
+    this.#finishedCount = this.#maxHistory;
   }
 
   /** Tasks with events enabled, oldest first, with every event of every attempt. */
   listTasks(filter: TaskFilter = {}): TaskInfo[] {
     const out: TaskInfo[] = [];
-    for (const t of this.#history.values()) {
+    let skip = Math.max(0, this.#finishedCount - this.#maxHistory);
+    for (const t of this.#history) {
+      if (skip > 0 && t.settled) {
+        skip--; // beyond the history bound, not trimmed yet
+        continue;
+      }
       if (filter.taskId !== undefined && t.id !== filter.taskId) continue;
       if (filter.name !== undefined && t.name !== filter.name) continue;
       if (filter.state !== undefined && t.state !== filter.state) continue;
@@ -994,7 +1030,12 @@ export class TaskPool {
     const byState: Partial<Record<TaskState, number>> = {};
     const byName: Record<string, Partial<Record<TaskState, number>>> = {};
     let total = 0;
-    for (const t of this.#history.values()) {
+    let skip = Math.max(0, this.#finishedCount - this.#maxHistory);
+    for (const t of this.#history) {
+      if (skip > 0 && t.settled) {
+        skip--;
+        continue;
+      }
       total++;
       byState[t.state] = (byState[t.state] ?? 0) + 1;
       const n = (byName[t.name] ??= {});

@@ -13,8 +13,12 @@ import type {
 import { parseRetryBackoff } from './retry.js';
 import type { RetryBackoff } from './retry.js';
 
+let specSeq = 0;
+
 /** Compiled, immutable view of one set of task options. */
 export interface TaskSpec {
+  /** Process-wide id (threads cache the static context per id). */
+  readonly id: number;
   readonly resolved: ResolvedTaskOptions;
   /** Display name (the `name` option), or undefined to use the export name. */
   readonly name: string | undefined;
@@ -73,6 +77,7 @@ export function compileSpec(options: TaskOptions): TaskSpec {
   const envVars = env?.envVars !== undefined && Object.keys(env.envVars).length > 0 ? env.envVars : undefined;
   const keys = Object.keys(demand).sort();
   return {
+    id: ++specSeq,
     resolved,
     name: resolved.name,
     demand,
@@ -93,8 +98,8 @@ export function compileSpec(options: TaskOptions): TaskSpec {
 }
 
 /** The environment variables of one attempt: expanded envVars plus CUDA_VISIBLE_DEVICES for GPU tasks. */
-export function attemptEnv(spec: TaskSpec, visibleDevices: readonly string[]): Record<string, string> | null {
-  if (spec.envVars === undefined && !spec.gpu) return null;
+export function attemptEnv(spec: TaskSpec, visibleDevices: readonly string[]): Record<string, string> | undefined {
+  if (spec.envVars === undefined && !spec.gpu) return undefined;
   const out: Record<string, string> = {};
   if (spec.envVars !== undefined) {
     for (const k of Object.keys(spec.envVars)) {

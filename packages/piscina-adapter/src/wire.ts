@@ -29,18 +29,46 @@ export interface TaskContext {
 export const CallMode = { Single: 0, Spread: 1, Stream: 2 } as const;
 export type CallMode = (typeof CallMode)[keyof typeof CallMode];
 
-/** The message the pool posts for each attempt. */
+/** Per-spec part of the context, sent once per thread and cached there. */
+export interface StaticContext {
+  /** The `name` option (undefined: the export name). */
+  readonly name: string | undefined;
+  readonly nodeId: string;
+  readonly resources: Readonly<Record<string, number>>;
+  readonly acceleratorType: string | undefined;
+}
+
+/**
+ * The message the pool posts for each attempt, kept small because it is structured-cloned on
+ * every task: what a thread has already seen (the pool's module, a spec's static context) is
+ * sent only the first time, by the balancer that picked the thread.
+ */
 export interface Envelope {
-  /** file:// URL of the user's module. */
-  f: string;
-  /** Export name. */
+  /** Export name ('' = cancelled before dispatch: do nothing). */
   n: string;
   /** The task (Single) or the argument list (Spread/Stream). */
   a: unknown;
   m: CallMode;
-  c: TaskContext;
-  /** Environment variables to set for the attempt (expanded envVars, CUDA_VISIBLE_DEVICES); null for none. */
-  e: Record<string, string> | null;
+  /** Task id. */
+  i: string;
+  /** Attempt. */
+  t: number;
+  /** Spec id (key of the cached static context). */
+  s: number;
+  /** Clear the thread's static-context cache first (it is bounded). */
+  C?: true;
+  /** Static context of spec `s`, when this thread has not seen it yet. */
+  S?: StaticContext;
+  /** file:// URL of the module when it is not the pool's default. */
+  f?: string;
+  /** The pool's default module, declared to a thread on its first task. */
+  d?: string;
+  /** GPU ids (GPU tasks only). */
+  g?: readonly number[] | readonly string[];
+  /** Environment variables to set for the attempt (expanded envVars, CUDA_VISIBLE_DEVICES). */
+  e?: Record<string, string>;
+  /** Runtime env as the task sees it (envVars expanded). */
+  r?: { envVars: Record<string, string> };
   /** Streaming results port (Stream only). */
   p?: MessagePort;
 }

@@ -1,10 +1,12 @@
-import type { TaskContext } from '../wire.js';
+import type { Envelope, StaticContext, TaskContext } from '../wire.js';
 
 /** Shared across copies of this module in one thread (e.g. a bundled duplicate). */
 const SLOT = Symbol.for('taskfit.piscina.taskContext');
-type Slot = { current: TaskContext | undefined };
+type Slot = { current: Envelope | undefined; specs: Map<number, StaticContext>; ctx: TaskContext | undefined };
 const g = globalThis as unknown as Record<symbol, Slot | undefined>;
-export const slot: Slot = (g[SLOT] ??= { current: undefined });
+export const slot: Slot = (g[SLOT] ??= { current: undefined, specs: new Map(), ctx: undefined });
+
+const NONE: readonly number[] = Object.freeze([]);
 
 /**
  * The context of the task running on this worker thread: task id, attempt, assigned resources,
@@ -12,9 +14,20 @@ export const slot: Slot = (g[SLOT] ??= { current: undefined });
  * `TaskPool` (for example at module load time).
  */
 export function getTaskContext(): TaskContext {
-  const c = slot.current;
-  if (c === undefined) {
+  const m = slot.current;
+  if (m === undefined) {
     throw new Error('getTaskContext() called outside a task: call it while a TaskPool task is running on this thread');
   }
-  return c;
+  if (slot.ctx !== undefined) return slot.ctx;
+  const st = slot.specs.get(m.s)!;
+  return (slot.ctx = Object.freeze({
+    taskId: m.i,
+    attempt: m.t,
+    name: st.name ?? m.n,
+    nodeId: st.nodeId,
+    resources: st.resources,
+    gpuIds: m.g ?? NONE,
+    acceleratorType: st.acceleratorType,
+    runtimeEnv: m.r,
+  }));
 }

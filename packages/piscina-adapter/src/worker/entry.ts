@@ -75,12 +75,18 @@ async function pump(start: () => unknown, port: MessagePort): Promise<number> {
 }
 
 /** Runs one attempt. Resolves with the task's result; rejects with a serialised error. */
+let defaultFile = '';
+
 export default async function runAttempt(msg: Envelope): Promise<unknown> {
+  if (msg.d !== undefined) defaultFile = msg.d;
+  if (msg.C === true) slot.specs.clear();
+  if (msg.S !== undefined) slot.specs.set(msg.s, msg.S);
   if (msg.n === '') return undefined; // cancelled before it reached a thread
-  const saved = msg.e === null ? null : applyEnv(msg.e);
-  slot.current = msg.c;
+  const saved = msg.e === undefined ? null : applyEnv(msg.e);
+  slot.current = msg;
+  slot.ctx = undefined;
   try {
-    const fn = await loadHandler(msg.f, msg.n);
+    const fn = await loadHandler(msg.f ?? defaultFile, msg.n);
     switch (msg.m) {
       case CallMode.Single:
         return await fn(msg.a);
@@ -93,6 +99,7 @@ export default async function runAttempt(msg: Envelope): Promise<unknown> {
     throw serialiseError(err);
   } finally {
     slot.current = undefined;
+    slot.ctx = undefined;
     if (saved !== null) restoreEnv(saved);
   }
 }
