@@ -18,11 +18,12 @@
  *   to `maxRetries`); application errors are retried only when `retryExceptions` allows.
  */
 import { EventEmitter } from 'node:events';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, SHARE_ENV } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { detectNodeResources } from '@taskfit/core/node';
 import {
   InfeasibleTaskError,
   TaskCancelledError,
@@ -65,7 +66,9 @@ export interface TaskPoolOptions extends Omit<PiscinaOptions, 'filename'> {
   filename: string | URL;
   /**
    * The node's resources (`{ CPU: 8, GPU: 2, memory: 2**34 }`, custom keys allowed). Default:
-   * the machine's (`detectNodeResources()`: CPUs, memory, GPUs reported by nvidia-smi).
+   * the machine's, from `detectNodeResources()` (cgroup-aware CPUs and memory, GPUs reported by
+   * nvidia-smi, `TASKFIT_RESOURCES` overrides); detection is asynchronous, tasks submitted
+   * meanwhile wait (`await pool.ready` to be sure it is done).
    */
   resources?: Record<string, number>;
   /** Id of this node (for node-affinity strategies and events). @default 'local' */
@@ -277,7 +280,12 @@ export class TaskPool {
   readonly piscina: Piscina;
   /** @internal */
   readonly _idPrefix: string;
-  readonly #ledger: Ledger;
+  /** Undefined until resource detection finished (only when `resources` was not given). */
+  #ledger: Ledger | undefined;
+  readonly #nodeId: string;
+  /** Resolves once the ledger exists (at once when `resources` was given); rejects when detection failed. */
+  readonly ready: Promise<void>;
+  #detectError: unknown;
   readonly #fileUrl: string;
   readonly #defaultName: string;
   readonly #maxBypass: number;
@@ -332,13 +340,40 @@ export class TaskPool {
     if (!Number.isInteger(this.#maxBypass) || this.#maxBypass < 0)
       throw new RangeError(`TaskPool: maxBypass must be an integer ≥ 0, got ${maxBypass}`);
     this.#maxHistory = maxTaskHistory ?? 10_000;
-    const total = resources ?? defaultResources();
-    this.#ledger = new Ledger(total, {
-      nodeId: nodeId ?? 'local',
-      labels: labels ?? {},
-      acceleratorType,
-      visibleDevices,
-    });
+    this.#nodeId = nodeId ?? 'local';
+    if (resources !== undefined) {
+      this.#ledger = new Ledger(resources, {
+        nodeId: this.#nodeId,
+        labels: labels ?? {},
+        acceleratorType,
+        visibleDevices,
+      });
+      this.ready = Promise.resolve();
+    } else {
+      // Detection is asynchronous (nvidia-smi, cgroups): tasks queue until it is done.
+      this.ready = detectNodeResources({
+        nodeId: this.#nodeId,
+        ...(labels !== undefined ? { labels } : {}),
+        ...(acceleratorType !== undefined ? { acceleratorType } : {}),
+      }).then(
+        (d) => {
+          this.#ledger = new Ledger(d.resources, {
+            nodeId: this.#nodeId,
+            labels: d.labels,
+            acceleratorType: d.acceleratorType,
+            visibleDevices: visibleDevices ?? d.nodeOptions.visibleDevices,
+          });
+          this.#pump();
+        },
+        (err: unknown) => {
+          this.#detectError = err;
+          for (const t of [...this.#active]) this.#fail(t, err, undefined);
+          throw err;
+        },
+      );
+      this.ready.catch(() => {});
+    }
+    const total = resources ?? { CPU: availableParallelism() };
     this.#fileUrl = toFileUrl(filename);
     this.#defaultName = piscinaOptions.name ?? 'default';
     this._idPrefix = `${(++poolSeq).toString(36)}-`;
@@ -438,12 +473,13 @@ export class TaskPool {
 
   /** Total and available resources of the node, in the units the user wrote. */
   get resources(): ResourceSnapshot {
-    return { total: this.#ledger.total, available: this.#ledger.available };
+    const l = this.#ledger;
+    return l === undefined ? { total: {}, available: {} } : { total: l.total, available: l.available };
   }
 
   /** This pool's node id. */
   get nodeId(): string {
-    return this.#ledger.nodeId;
+    return this.#nodeId;
   }
 
   /**
@@ -453,7 +489,7 @@ export class TaskPool {
    * @throws TaskOptionsError for invalid bundles or strategy.
    */
   createPlacementGroup(options: PlacementGroupOptions): PlacementGroup {
-    const pg = this.#ledger.createPlacementGroup(options);
+    const pg = this.#readyLedger('createPlacementGroup').createPlacementGroup(options);
     this.#pump();
     return pg;
   }
@@ -463,13 +499,19 @@ export class TaskPool {
    * cancelled (TaskCancelledError) and tasks waiting for it fail as infeasible.
    */
   removePlacementGroup(pg: PlacementGroupRef): void {
-    const lost = new Set<unknown>(this.#ledger.removePlacementGroup(pg));
+    const lost = new Set<unknown>(this.#readyLedger('removePlacementGroup').removePlacementGroup(pg));
     if (lost.size > 0) {
       for (const t of [...this.#active]) {
         if (t.allocation !== null && lost.has(t.allocation)) this._cancel(t, `placement group ${pg.id} was removed`);
       }
     }
     this.#pump();
+  }
+
+  #readyLedger(what: string): Ledger {
+    if (this.#ledger === undefined)
+      throw new Error(`TaskPool.${what}: resources are still being detected; await pool.ready first`);
+    return this.#ledger;
   }
 
   /** Tasks accepted and not yet settled. */
@@ -619,9 +661,9 @@ export class TaskPool {
 
   /** Registers an accepted task; false (and rejected) when the pool is closing. */
   #accept(t: Task): boolean {
-    if (this.#closing !== 'open') {
+    if (this.#closing !== 'open' || this.#detectError !== undefined) {
       t.settled = true;
-      t.reject(new TaskCancelledError(t.id, 0, 'the pool is closed'));
+      t.reject(this.#detectError ?? new TaskCancelledError(t.id, 0, 'the pool is closed'));
       return false;
     }
     this.#active.add(t);
@@ -663,7 +705,8 @@ export class TaskPool {
   /** Starts at most one task; returns whether it did (or dropped an infeasible one). */
   #admitOne(): boolean {
     const buckets = this.#buckets;
-    if (buckets.size === 0) return false;
+    const ledger = this.#ledger;
+    if (buckets.size === 0 || ledger === undefined) return false;
     // Bucket heads, oldest first.
     let heads: Task[];
     if (buckets.size === 1) {
@@ -688,13 +731,13 @@ export class TaskPool {
       if (
         blocked !== undefined &&
         blocked.bypassed >= this.#maxBypass &&
-        !this.#ledger.fitsBeyond(blocked.spec.demand, t.spec.demand)
+        !ledger.fitsBeyond(blocked.spec.demand, t.spec.demand)
       ) {
         if (!t.feasibilityChecked) {
           // Still tell an infeasible task at once.
-          const r = this.#ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
+          const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
           t.feasibilityChecked = true;
-          if (r.status === 'scheduled') this.#ledger.release(r.allocation);
+          if (r.status === 'scheduled') ledger.release(r.allocation);
           else if (r.status === 'infeasible') {
             this.#dequeue(t);
             this.#fail(t, new InfeasibleTaskError(t.id, r.reason), undefined);
@@ -703,7 +746,7 @@ export class TaskPool {
         }
         continue;
       }
-      const r = this.#ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
+      const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
       if (r.status === 'scheduled') {
         this.#dequeue(t);
         if (blocked !== undefined) blocked.bypassed++;
@@ -785,7 +828,7 @@ export class TaskPool {
     if (st === undefined) {
       st = {
         name: spec.name,
-        nodeId: this.#ledger.nodeId,
+        nodeId: this.#nodeId,
         resources: spec.demand,
         acceleratorType: spec.resolved.acceleratorType,
       };
@@ -812,7 +855,7 @@ export class TaskPool {
     t.allocation = null;
     t.running = false;
     t.envelope = null;
-    if (alloc !== null) this.#ledger.release(alloc);
+    if (alloc !== null) this.#ledger!.release(alloc);
     let failure: Failure | undefined;
     if (!ok) failure = classify(value);
     if (threadId !== -1) {
@@ -971,7 +1014,7 @@ export class TaskPool {
       attempt,
       state,
       timestamp,
-      nodeId: this.#ledger.nodeId,
+      nodeId: this.#nodeId,
       resources: code >= 2 ? a?.resources : undefined,
       gpuIds: code >= 2 ? a?.gpuIds : undefined,
       threadId: code >= 3 && a !== undefined && a.threadId !== -1 ? a.threadId : undefined,
@@ -1017,7 +1060,7 @@ export class TaskPool {
         name: t.name,
         state: t.state,
         attempt: t.attempt,
-        nodeId: this.#ledger.nodeId,
+        nodeId: this.#nodeId,
         errorType: t.state === 'FAILED' ? last?.errorType : undefined,
         events,
       });
@@ -1113,8 +1156,4 @@ function pick(env: Record<string, string>, keys: Readonly<Record<string, string>
 function toFileUrl(f: string | URL): string {
   if (f instanceof URL) return f.href;
   return f.startsWith('file:') ? f : pathToFileURL(f).href;
-}
-
-function defaultResources(): Record<string, number> {
-  return { CPU: availableParallelism(), memory: totalmem() };
 }

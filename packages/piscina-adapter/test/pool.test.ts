@@ -84,6 +84,27 @@ describe('Piscina compatibility', () => {
     expect(await pool.run(5, { filename: FIXTURE.pathname })).toBe(10);
   });
 
+  it('detects the node resources when none are given (TASKFIT_RESOURCES overrides)', async () => {
+    process.env.TASKFIT_RESOURCES = JSON.stringify({ GPU: 2, licence: 1 });
+    try {
+      const pool = new TaskPool({ filename: FIXTURE, maxThreads: 2 });
+      pools.push(pool);
+      const early = pool.run(1, { options: { numGpus: 1 } }); // queued until detection is done
+      await pool.ready;
+      expect(pool.resources.total).toMatchObject({ GPU: 2, licence: 1, CPU: expect.any(Number) });
+      expect(await early).toBe(2);
+      process.env.TASKFIT_RESOURCES = 'not json';
+      const broken = new TaskPool({ filename: FIXTURE, maxThreads: 1 });
+      const rejected = broken.run(1);
+      await expect(broken.ready).rejects.toBeInstanceOf(TaskOptionsError);
+      await expect(rejected).rejects.toBeInstanceOf(TaskOptionsError);
+      await expect(broken.run(1)).rejects.toBeInstanceOf(TaskOptionsError);
+      await broken.destroy();
+    } finally {
+      delete process.env.TASKFIT_RESOURCES;
+    }
+  });
+
   it('passes Piscina options through (workerData)', async () => {
     const pool = makePool({ workerData: { hello: 'world' } });
     expect(await pool.run(undefined, { name: 'data' })).toEqual({ hello: 'world' });
