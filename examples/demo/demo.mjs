@@ -42,6 +42,8 @@ const pool = new TaskPool({
   filename: new URL('./tasks.mjs', import.meta.url).href,
   resources,
   labels: detected.labels,
+  acceleratorType: detected.acceleratorType, // e.g. 'H100', from the GPU name
+  visibleDevices: detected.visibleDevices, // a pre-set CUDA_VISIBLE_DEVICES is honoured
   maxThreads: 6,
 });
 const progress = new Progress(out, pool, t0);

@@ -23,6 +23,6 @@ describe('gpu-inference example', () => {
       expect(m![2]).toBe(m![1]);
     }
     expect(stdout).toMatch(/half-GPU tasks per device: GPU [01]: 2, GPU [01]: 2/);
-    expect(stdout).toContain('every child process saw exactly the GPU ids the ledger assigned');
+    expect(stdout).toContain('every child process saw exactly the GPU ids its task was assigned');
   });
 });

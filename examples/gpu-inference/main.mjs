@@ -19,7 +19,13 @@ if (!(resources.GPU > 0)) {
   console.log(`detected ${resources.GPU} GPU(s)`);
 }
 // Inference tasks mostly wait on the device: give them a quarter CPU each so four can overlap.
-const pool = new TaskPool({ filename: new URL('./tasks.mjs', import.meta.url).href, resources, maxThreads: 6 });
+const pool = new TaskPool({
+  filename: new URL('./tasks.mjs', import.meta.url).href,
+  resources,
+  acceleratorType: detected.acceleratorType,
+  visibleDevices: detected.visibleDevices, // a pre-set CUDA_VISIBLE_DEVICES maps the ids
+  maxThreads: 6,
+});
 
 const infer = pool.remote('infer', { numGpus: 0.5, numCpus: 0.25, maxRetries: 1 });
 const large = infer.options({ numGpus: 1, name: 'infer-large' });
@@ -32,7 +38,10 @@ const results = await Promise.all(refs);
 
 let mismatches = 0;
 for (const r of results) {
-  const ok = r.childSaw === r.ledgerIds && r.envInTask === r.ledgerIds;
+  // The child sees exactly what the task was given: one id per assigned GPU (mapped through the
+  // host's own CUDA_VISIBLE_DEVICES when one was set, so compare counts, not spellings).
+  const ok =
+    r.envInTask !== '' && r.childSaw === r.envInTask && r.childSaw.split(',').length === r.ledgerIds.split(',').length;
   if (!ok) mismatches++;
   console.log(
     `${r.model.padEnd(13)} batch ${r.batch}: ${String(r.gpu).padStart(3)} GPU, ledger ids [${r.ledgerIds}], ` +
@@ -47,7 +56,7 @@ console.log(`half-GPU tasks per device: ${[...perGpu].map(([id, n]) => `GPU ${id
 
 await pool.close();
 if (mismatches > 0) {
-  console.error(`${mismatches} task(s) saw other GPU ids than the ledger assigned`);
+  console.error(`${mismatches} task(s): the child process saw other GPU ids than the task was assigned`);
   process.exit(1);
 }
-console.log('every child process saw exactly the GPU ids the ledger assigned');
+console.log('every child process saw exactly the GPU ids its task was assigned');
