@@ -8,6 +8,7 @@ import type {
   SchedulingStrategy,
 } from '../types.js';
 import { ResourceRequest, UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
+import { Columns } from './columns.js';
 import { AllocationError } from './errors.js';
 import { RESOURCE_UNIT_SCALING, scaleOf } from './fixed-point.js';
 import { matchesExpressions, matchesTerms, parseLabelSelector, type LabelSelector, type LabelTerm } from './labels.js';
@@ -79,6 +80,7 @@ type Decision = NodeResources | ResourceLedger | string | null; // ledger = go; 
  */
 export class Cluster {
   #nodes: NodeResources[] = [];
+  #cols = new Columns();
   #byId = new Map<string, NodeResources>();
   /** custom resource name → nodes having it (in the order added) */
   #withResource = new Map<string, NodeResources[]>();
@@ -117,6 +119,7 @@ export class Cluster {
     node._owner = this;
     node._onRelease = this.#onRelease;
     this.#nodes.push(node);
+    this.#cols.add(node);
     this.#byId.set(node.nodeId, node);
     for (let s = 4; s < node._names.length; s++) {
       if (node._total[s] === 0) continue;
@@ -158,7 +161,10 @@ export class Cluster {
     for (const a of node._revokeAll()) if (!this.#reservations.delete(a)) lost.push(a);
     node._owner = null;
     node._onRelease = null;
+    node._sink = null;
+    node._sinkIndex = -1;
     this.#nodes.splice(this.#nodes.indexOf(node), 1);
+    this.#cols.rebuild(this.#nodes);
     this.#byId.delete(nodeId);
     for (const [name, list] of this.#withResource) {
       const i = list.indexOf(node);
@@ -273,7 +279,11 @@ export class Cluster {
   }
 
   #hybrid(req: ResourceRequest, terms: LabelTerm[] | null, preferredId?: string, exclude?: NodeResources): Decision {
+    const cols = this.#cols;
+    const nodes = this.#nodes;
     const cands = this.#candidates(req);
+    const all = cands === nodes;
+    const slow = req._customKeys.length > 0 || terms !== null || exclude !== undefined;
     const avoidGpu = req._gpu === 0;
     const pref = preferredId === undefined ? undefined : this.#byId.get(preferredId);
     let prefScore = Infinity;
@@ -283,45 +293,75 @@ export class Cluster {
       pref._fits(req) &&
       (terms === null || matchesTerms(terms, pref.labels))
     ) {
-      prefScore = score(pref, req);
-      if (prefScore === 0 && !(avoidGpu && pref.isGpuNode)) return pref;
+      prefScore = truncate(cols.utilisationAfter(pref._sinkIndex, req));
+      if (prefScore === 0 && !(avoidGpu && cols.isGpu(pref._sinkIndex))) return pref;
     }
-    let bestNg: NodeResources | null = null;
+    let bestNg = -1;
     let bestNgScore = Infinity;
-    let best: NodeResources | null = null;
+    let best = -1;
     let bestScore = Infinity;
-    for (let i = 0; i < cands.length; i++) {
-      const n = cands[i]!;
-      if (!n._fits(req) || n === exclude) continue;
-      if (terms !== null && !matchesTerms(terms, n.labels)) continue;
-      const s = score(n, req);
+    // Hot loop over the row-major column store (see Columns). Field offsets are literals (imported
+    // constants cost a module-binding load each): 0 CPU_FREE, 1 MEM_FREE, 2 OSM_FREE, 3 GPU_FULL,
+    // 4 GPU_MAX, 5 CPU_INV, 6 MEM_INV, 7 OSM_INV, 8 CPU_TOT, 9 MEM_TOT, 10 OSM_TOT, 11 GPU_TOT.
+    const d = cols.d;
+    const rc = req._cpu;
+    const rm = req._mem;
+    const ro = req._osm;
+    const rg = req._gpu;
+    const unit = U; // module constants hoisted into locals for the hot loop
+    const threshold = SPREAD_THRESHOLD;
+    const whole = rg >= unit;
+    const m = cands.length;
+    for (let k = 0; k < m; k++) {
+      const i = all ? k : cands[k]!._sinkIndex;
+      const o = i * 12; // STRIDE
+      const cf = d[o + 0]!;
+      const mf = d[o + 1]!;
+      const of = d[o + 2]!;
+      if (cf < rc || mf < rm || of < ro) continue;
+      if (rg > 0 && (whole ? d[o + 3]! * unit < rg : d[o + 4]! < rg)) continue;
+      if (slow) {
+        const n = nodes[i]!;
+        if (n === exclude || !n._fits(req)) continue;
+        if (terms !== null && !matchesTerms(terms, n.labels)) continue;
+      }
+      let s = (d[o + 8]! - cf + rc) * d[o + 5]!;
+      const sm = (d[o + 9]! - mf + rm) * d[o + 6]!;
+      if (sm > s) s = sm;
+      const so = (d[o + 10]! - of + ro) * d[o + 7]!;
+      if (so > s) s = so;
+      if (s < threshold) s = 0;
       if (s < bestScore) {
-        best = n;
+        best = i;
         bestScore = s;
       }
       if (avoidGpu) {
-        if (!n.isGpuNode && s < bestNgScore) {
-          bestNg = n;
+        if (d[o + 11] === 0 && s < bestNgScore) {
+          bestNg = i;
           bestNgScore = s;
           if (s === 0) break;
         }
       } else if (s === 0) break;
     }
-    if (bestNg !== null) return pref !== undefined && !pref.isGpuNode && prefScore <= bestNgScore ? pref : bestNg;
-    if (best !== null) return pref !== undefined && prefScore <= bestScore ? pref : best;
+    if (bestNg >= 0) {
+      return pref !== undefined && !cols.isGpu(pref._sinkIndex) && prefScore <= bestNgScore ? pref : nodes[bestNg]!;
+    }
+    if (best >= 0) return pref !== undefined && prefScore <= bestScore ? pref : nodes[best]!;
     return this.#waitOrInfeasible(req, cands, terms, exclude);
   }
 
   #spread(req: ResourceRequest, terms: LabelTerm[] | null): Decision {
     const nodes = this.#nodes;
+    const cols = this.#cols;
+    const slow = req._customKeys.length > 0 || terms !== null;
     const n = nodes.length;
     for (let k = 0; k < n; k++) {
       const i = (this.#spreadNext + k) % n;
+      if (!cols.fits(i, req)) continue;
       const node = nodes[i]!;
-      if (node._fits(req) && (terms === null || matchesTerms(terms, node.labels))) {
-        this.#spreadPick = i;
-        return node;
-      }
+      if (slow && (!node._fits(req) || (terms !== null && !matchesTerms(terms, node.labels)))) continue;
+      this.#spreadPick = i;
+      return node;
     }
     return this.#waitOrInfeasible(req, this.#candidates(req), terms);
   }
@@ -401,10 +441,13 @@ export class Cluster {
     terms: LabelTerm[] | null,
     exclude?: NodeResources,
   ): string | null {
-    for (let i = 0; i < cands.length; i++) {
-      const n = cands[i]!;
-      if (n === exclude) continue;
-      if ((terms === null || matchesTerms(terms, n.labels)) && n._feasible(req)) return null;
+    const cols = this.#cols;
+    const slow = req._customKeys.length > 0;
+    for (let k = 0; k < cands.length; k++) {
+      const n = cands[k]!;
+      if (n === exclude || !cols.feasible(n._sinkIndex, req)) continue;
+      if (slow && !n._feasible(req)) continue;
+      if (terms === null || matchesTerms(terms, n.labels)) return null;
     }
     if (this.#nodes.length === 0) return 'the cluster has no nodes';
     let pool: readonly NodeResources[] = this.#nodes;
@@ -677,23 +720,8 @@ export class Cluster {
   }
 }
 
-/** Hybrid score after placing req: critical utilisation over CPU, memory, object store; < 0.5 → 0. */
-function score(n: NodeResources, req: ResourceRequest): number {
-  const t = n._total;
-  const a = n._avail;
-  let s = 0;
-  const tc = t[0]!;
-  if (tc > 0) s = 1 - (a[0]! - req._cpu) / tc;
-  const tm = t[2]!;
-  if (tm > 0) {
-    const m = 1 - (a[2]! - req._mem) / tm;
-    if (m > s) s = m;
-  }
-  const to = t[3]!;
-  if (to > 0) {
-    const o = 1 - (a[3]! - req._osm) / to;
-    if (o > s) s = o;
-  }
+/** Ray's spread threshold: utilisation below 0.5 scores 0. */
+function truncate(s: number): number {
   return s < SPREAD_THRESHOLD ? 0 : s;
 }
 

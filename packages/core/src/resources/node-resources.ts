@@ -172,6 +172,9 @@ export class ResourceLedger {
   /** @internal called after every release (the owning cluster retries pending groups) */
   _onRelease: (() => void) | null = null;
   /** @internal owner (a Cluster) */ _owner: object | null = null;
+  /** @internal the owner's column store, told about every change */
+  _sink: { sync(index: number, ledger: ResourceLedger): void } | null = null;
+  /** @internal this ledger's row in {@link _sink} */ _sinkIndex = -1;
   #head: Allocation | null = null;
   #liveCount = 0;
   #version = 0;
@@ -317,26 +320,26 @@ export class ResourceLedger {
   _neverFits(name: string, u: number): string | null {
     const s = this._slot.get(name);
     const scale = scaleOf(name);
-    const q = fmt(u / scale);
-    if (s === undefined || this._total[s] === 0) return `needs ${name} ${q}; ${describeLedger(this)} has no ${name}`;
+    if (s === undefined || this._total[s] === 0)
+      return `needs ${name} ${fmt(u / scale)}; ${describeLedger(this)} has no ${name}`;
     const cap = this._cap[s];
     if (cap !== null && cap !== undefined) {
       if (u >= U) {
         let whole = 0;
         for (let i = 0; i < cap.length; i++) if (cap[i]! >= U) whole++;
         if (whole * U < u) {
-          return `needs ${name} ${q}; ${describeLedger(this)} has ${whole} whole ${name} device${whole === 1 ? '' : 's'}`;
+          return `needs ${name} ${fmt(u / scale)}; ${describeLedger(this)} has ${whole} whole ${name} device${whole === 1 ? '' : 's'}`;
         }
       } else {
         let max = 0;
         for (let i = 0; i < cap.length; i++) if (cap[i]! > max) max = cap[i]!;
         if (max < u)
-          return `needs ${name} ${q} on one device; ${describeLedger(this)}'s largest ${name} share is ${fmt(max / U)}`;
+          return `needs ${name} ${fmt(u / scale)} on one device; ${describeLedger(this)}'s largest ${name} share is ${fmt(max / U)}`;
       }
       return null;
     }
     if (this._total[s]! < u)
-      return `needs ${name} ${q}; ${describeLedger(this)} has ${name} ${fmt(this._total[s]! / scale)}`;
+      return `needs ${name} ${fmt(u / scale)}; ${describeLedger(this)} has ${name} ${fmt(this._total[s]! / scale)}`;
     return null;
   }
 
@@ -385,6 +388,7 @@ export class ResourceLedger {
     this.#head = alloc;
     this.#liveCount++;
     this.#version++;
+    if (this._sink !== null) this._sink.sync(this._sinkIndex, this);
     return alloc;
   }
 
@@ -445,6 +449,7 @@ export class ResourceLedger {
     }
     alloc._state = RELEASED;
     this.#unlink(alloc);
+    if (this._sink !== null) this._sink.sync(this._sinkIndex, this);
   }
 
   #unlink(alloc: Allocation): void {
