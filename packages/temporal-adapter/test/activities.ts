@@ -81,3 +81,12 @@ export async function touch(key: string): Promise<string> {
   bump(key);
   return 'ignored';
 }
+
+/** Marks `key` started, then waits for cancellation and records that it saw it. */
+export async function waitForCancel(key: string): Promise<never> {
+  const { signal } = getTaskContext();
+  probe.calls.set(key, 1);
+  await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  probe.calls.set(`${key}:cancelled`, 1);
+  throw signal.reason;
+}

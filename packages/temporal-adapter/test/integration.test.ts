@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
+import { detectNodeResources } from '@taskfit/core/node';
 import { toTaskFailure } from '@taskfit/temporal-adapter';
 import { probe } from './activities.js';
 import * as activities from './activities.js';
@@ -82,6 +83,16 @@ describe('routing by resource class', () => {
     expect(w.env).toEqual({ MODE: 'fast', DATA: '/srv/home/data' });
   });
 
+  it('defaults resources to detectNodeResources() and the classes to the default task', async () => {
+    const q = await bed.queue('detect');
+    const m = await bed.machine(q, { nodeId: 'detected', activities });
+    const detected = await detectNodeResources();
+    expect(m.workers.node.total['CPU']).toBe(detected.resources['CPU']);
+    expect(m.workers.classes.map((c) => c.key)).toContain('');
+    expect(await bed.run<{ nodeId: string }>('runTask', q, ['where', [], {}])).toMatchObject({ nodeId: 'detected' });
+    expectFull(m);
+  });
+
   it('hard node affinity goes to the node queue; soft affinity to the shared queue', async () => {
     const q = await bed.queue('affinity');
     await bed.machine(q, { nodeId: 'n1', resources: { CPU: 2 }, nodeQueues: true, activities });
@@ -101,6 +112,36 @@ describe('routing by resource class', () => {
       2,
     ]);
     for (const w of soft) expect(w.taskQueue).toBe(q);
+  });
+});
+
+describe('cancellation', () => {
+  it('cancelling the workflow cancels the running activity through its task context signal', async () => {
+    const q = await bed.queue('cancel');
+    const m = await bed.machine(q, { nodeId: 'c', resources: { CPU: 1 }, activities });
+    const handle = await bed.env.client.workflow.start('runTask', {
+      taskQueue: q,
+      workflowId: `cancel-${Date.now()}`,
+      args: [
+        'waitForCancel',
+        ['cancel-me'],
+        { name: 'cancel-me', _metadata: { 'temporal.io/activity': { heartbeatTimeout: '1s' } } },
+      ],
+    });
+    while (probe.calls.get('cancel-me') !== 1) await new Promise((r) => setTimeout(r, 20));
+    await handle.cancel();
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(probe.calls.get('cancel-me:cancelled')).toBe(1);
+    while (!m.events.some((e) => e.name === 'cancel-me' && e.state === 'FAILED'))
+      await new Promise((r) => setTimeout(r, 20));
+    expect(m.events.filter((e) => e.name === 'cancel-me').map((e) => e.state)).toEqual([
+      'PENDING_NODE_ASSIGNMENT',
+      'SUBMITTED_TO_WORKER',
+      'RUNNING',
+      'FAILED',
+    ]);
+    expect(m.events.at(-1)?.errorType).toBe('TaskCancelledError');
+    expectFull(m);
   });
 });
 

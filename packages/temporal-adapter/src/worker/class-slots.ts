@@ -93,6 +93,12 @@ export class ClassSlots {
           this.endPending();
           throw err;
         }
+        if (abortSignal.aborted) {
+          // The poller gave up while we acquired: the permit would never be used nor released.
+          this.endPending();
+          this.gate.release(allocation);
+          throw abortSignal.reason;
+        }
         this.idle.add(allocation);
         return { allocation } satisfies Permit;
       },
@@ -117,6 +123,7 @@ export class ClassSlots {
       },
       releaseSlot: (ctx) => {
         const { allocation } = ctx.permit as Permit;
+        if (!allocation.live) return; // already reclaimed by reclaimIdle() after shutdown
         if (this.idle.delete(allocation)) {
           this.endPending();
           this.gate.release(allocation);
@@ -142,6 +149,18 @@ export class ClassSlots {
     // Cannot happen: a used slot is released only after its activity ended.
     this.running.delete(own);
     return own;
+  }
+
+  /**
+   * After the Worker stopped: returns what idle pollers still hold (sdk-core may drop a permit of
+   * a poll cut short by shutdown without releasing it). Late `releaseSlot` calls are then ignored.
+   */
+  reclaimIdle(): void {
+    for (const a of this.idle) {
+      this.idle.delete(a);
+      this.endPending();
+      if (a.live) this.gate.release(a);
+    }
   }
 
   /** Claims the allocation of the slot this activity runs in (waits for `markSlotUsed` if it has not arrived yet). */

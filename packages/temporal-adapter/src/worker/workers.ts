@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { NodeResources, fromUnits, resourceDemand, toUnits, validateTaskOptions } from '@taskfit/core';
+import { detectNodeResources } from '@taskfit/core/node';
 import type { TaskOptions } from '@taskfit/core';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
@@ -99,28 +100,12 @@ export interface TaskWorkers {
 }
 
 async function defaultNode(opts: TaskWorkersOptions, nodeId: string): Promise<NodeResources> {
-  const mod = (await import('@taskfit/core/node')) as Record<string, unknown>;
-  const detect = mod['detectNodeResources'];
-  if (typeof detect !== 'function')
-    throw new Error('detectNodeResources() is not available in @taskfit/core/node; pass `resources`');
-  const detected: unknown = await (detect as () => unknown)();
-  if (detected instanceof NodeResources) return detected;
-  const d = detected as {
-    resources?: Record<string, number>;
-    total?: Record<string, number>;
-    acceleratorType?: string;
-    visibleDevices?: string[];
-  };
-  const total = d.resources ?? d.total ?? (detected as Record<string, number>);
-  return makeNode(
-    total,
-    {
-      ...opts,
-      acceleratorType: opts.acceleratorType ?? d.acceleratorType,
-      visibleDevices: opts.visibleDevices ?? d.visibleDevices,
-    } as TaskWorkersOptions,
-    nodeId,
-  );
+  const detected = await detectNodeResources();
+  const o: ConstructorParameters<typeof NodeResources>[1] = { ...detected.nodeOptions, nodeId };
+  if (opts.labels !== undefined) o.labels = { ...detected.nodeOptions.labels, ...opts.labels };
+  if (opts.acceleratorType !== undefined) o.acceleratorType = opts.acceleratorType;
+  if (opts.visibleDevices !== undefined) o.visibleDevices = opts.visibleDevices;
+  return new NodeResources(detected.resources, o);
 }
 
 function makeNode(total: Readonly<Record<string, number>>, opts: TaskWorkersOptions, nodeId: string): NodeResources {
@@ -226,10 +211,14 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
     skippedClasses,
     events,
     run() {
+      const reclaim = (): void => {
+        for (const slots of byQueue.values()) slots.reclaimIdle();
+      };
       running ??= Promise.all(workers.map((w) => w.run())).then(
-        () => undefined,
+        () => reclaim(),
         async (err: unknown) => {
           await Promise.allSettled(workers.map(async (w) => (w.getState() === 'RUNNING' ? w.shutdown() : undefined)));
+          reclaim();
           throw err;
         },
       );

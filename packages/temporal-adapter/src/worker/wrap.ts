@@ -111,9 +111,6 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       const gpuIds = allocation === undefined ? [] : [...allocation.gpuIds];
       if ((wire.demand['GPU'] ?? 0) > 0 && allocation !== undefined)
         envVars['CUDA_VISIBLE_DEVICES'] = allocation.visibleDevices.join(',');
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-      Object.assign(env, envVars);
       const tctx: TaskContext = {
         taskId,
         name: wire.name,
@@ -124,7 +121,12 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
         resources: allocation?.resources ?? {},
         gpuIds,
         envVars,
-        env,
+        // Built on first read: copying process.env costs more than a no-op activity.
+        get env() {
+          const env: Record<string, string> = {};
+          for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+          return Object.assign(env, envVars);
+        },
         signal: actx.cancellationSignal,
       };
       emit('RUNNING', Date.now());
