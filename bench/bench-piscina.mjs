@@ -10,8 +10,9 @@ const arg = (name, dflt) => {
   return i === -1 ? dflt : Number(process.argv[i + 1]);
 };
 const TASKS = arg('tasks', 10_000);
-const ROUNDS = arg('rounds', 5);
+const ROUNDS = arg('rounds', 7);
 const THREADS = arg('threads', availableParallelism());
+const HISTORY = arg('history', undefined);
 const filename = new URL('./fixtures/bench-worker.mjs', import.meta.url);
 
 function makeRaw() {
@@ -19,11 +20,18 @@ function makeRaw() {
 }
 function makePool() {
   // Enough CPU in the ledger that admission never limits below the thread count.
-  return new TaskPool({ filename, minThreads: THREADS, maxThreads: THREADS, resources: { CPU: THREADS } });
+  return new TaskPool({
+    filename,
+    minThreads: THREADS,
+    maxThreads: THREADS,
+    resources: { CPU: THREADS },
+    ...(HISTORY === undefined ? {} : { maxTaskHistory: HISTORY }),
+  });
 }
 
 async function measure(pool, name) {
   const lat = new Float64Array(TASKS);
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const all = new Array(TASKS);
   for (let i = 0; i < TASKS; i++) {
@@ -34,8 +42,10 @@ async function measure(pool, name) {
   }
   await Promise.all(all);
   const wall = performance.now() - t0;
+  // Main-thread busy time: the dispatch cost each executor adds, less sensitive to worker scheduling.
+  const main = performance.eventLoopUtilization(elu0).active;
   lat.sort();
-  return { wall, p50: lat[Math.floor(TASKS * 0.5)], p99: lat[Math.floor(TASKS * 0.99)] };
+  return { wall, main, p50: lat[Math.floor(TASKS * 0.5)], p99: lat[Math.floor(TASKS * 0.99)] };
 }
 
 async function warm(pool, name) {
@@ -51,11 +61,12 @@ async function scenario(label, name) {
   await warm(tp, name);
   const r = { raw: [], tp: [] };
   // Interleave rounds so drift (thermal, GC, other load) hits both equally.
+  // Alternate which goes first, so neither always inherits the other's garbage.
   for (let k = 0; k < ROUNDS; k++) {
-    globalThis.gc?.();
-    r.raw.push(await measure(raw, name));
-    globalThis.gc?.();
-    r.tp.push(await measure(tp, name));
+    for (const who of k % 2 === 0 ? ['raw', 'tp'] : ['tp', 'raw']) {
+      globalThis.gc?.();
+      r[who].push(await measure(who === 'raw' ? raw : tp, name));
+    }
   }
   await raw.close();
   await tp.close();
@@ -64,6 +75,7 @@ async function scenario(label, name) {
     return {
       who,
       wall,
+      main: median(runs.map((x) => x.main)),
       throughput: (TASKS / wall) * 1000,
       p50: median(runs.map((x) => x.p50)),
       p99: median(runs.map((x) => x.p99)),
@@ -72,12 +84,11 @@ async function scenario(label, name) {
   const a = row('raw Piscina', r.raw);
   const b = row('TaskPool', r.tp);
   console.log(`\n${label}: ${TASKS} tasks, ${THREADS} threads, median of ${ROUNDS} interleaved rounds`);
-  console.log('| executor | wall ms | tasks/s | p50 ms | p99 ms |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| executor | wall ms | tasks/s | p50 ms | p99 ms | main-thread busy ms |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const x of [a, b]) {
-    console.log(
-      `| ${x.who} | ${x.wall.toFixed(1)} | ${x.throughput.toFixed(0)} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} |`,
-    );
+    const cells = [x.wall.toFixed(1), x.throughput.toFixed(0), x.p50.toFixed(2), x.p99.toFixed(2), x.main.toFixed(1)];
+    console.log(`| ${x.who} | ${cells.join(' | ')} |`);
   }
   const ratio = b.wall / a.wall;
   console.log(`wall-time ratio TaskPool / raw Piscina: ${ratio.toFixed(3)}×`);

@@ -909,6 +909,7 @@ export class TaskPool {
     if (t.log !== undefined) this.#record(t, 'FINISHED');
     this.#done(t);
     if (t.stream !== undefined) t.stream.push({ done: true });
+    t.args = undefined; // the history keeps the task, not its arguments
     t.resolve(value);
   }
 
@@ -953,6 +954,7 @@ export class TaskPool {
     if (t.log !== undefined) this.#recordFailure(t, type, error instanceof Error ? error.message : String(error));
     this.#done(t);
     if (t.stream !== undefined) t.stream.push({ error });
+    t.args = undefined;
     t.reject(error);
   }
 
