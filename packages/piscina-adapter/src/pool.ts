@@ -598,23 +598,13 @@ export class TaskPool {
     } else if (n === 1) {
       out = new ObjectRef(t.promise, t);
     } else {
-      const checked = t.promise.then((v) => {
-        if (!Array.isArray(v) || v.length !== n) {
-          throw new TaskError(
-            t.id,
-            t.attempt + 1,
-            'NumReturnsMismatchError',
-            ['NumReturnsMismatchError', 'Error'],
-            `numReturns is ${n} but the task returned ${Array.isArray(v) ? `an array of ${v.length}` : typeof v}`,
-          );
-        }
-        return v as unknown[];
-      });
+      // The task fails (NumReturnsMismatchError) unless it returned an array of n values.
+      const values = t.promise as Promise<unknown[]>;
       out = Array.from(
         { length: n },
         (_, i) =>
           new ObjectRef(
-            checked.then((v) => v[i]),
+            values.then((v) => v[i]),
             t,
           ),
       );
@@ -707,25 +697,32 @@ export class TaskPool {
     const buckets = this.#buckets;
     const ledger = this.#ledger;
     if (buckets.size === 0 || ledger === undefined) return false;
-    // Bucket heads, oldest first.
-    let heads: Task[];
     if (buckets.size === 1) {
-      const [b] = buckets.values();
-      const h = b!.peek();
-      if (h === undefined) {
+      // Fast path: one kind of waiting task; FIFO within the bucket.
+      const b = buckets.values().next().value!;
+      const t = b.peek();
+      if (t === undefined) {
         buckets.clear();
         return false;
       }
-      heads = [h];
-    } else {
-      heads = [];
-      for (const [k, b] of buckets) {
-        const h = b.peek();
-        if (h === undefined) buckets.delete(k);
-        else heads.push(h);
+      const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
+      if (r.status === 'waiting') {
+        t.feasibilityChecked = true;
+        return false;
       }
-      heads.sort((a, b) => a.seq - b.seq);
+      this.#dequeue(t);
+      if (r.status === 'scheduled') this.#start(t, r.allocation);
+      else this.#fail(t, new InfeasibleTaskError(t.id, r.reason), undefined);
+      return true;
     }
+    // Bucket heads, oldest first.
+    const heads: Task[] = [];
+    for (const [k, b] of buckets) {
+      const h = b.peek();
+      if (h === undefined) buckets.delete(k);
+      else heads.push(h);
+    }
+    heads.sort((a, b) => a.seq - b.seq);
     let blocked: Task | undefined;
     for (const t of heads) {
       if (
@@ -869,9 +866,20 @@ export class TaskPool {
       const f = failure;
       const outcome = (): void => {
         if (t.settled) return;
-        if (f === undefined) this.#finish(t, t.mode === CallMode.Stream ? undefined : value);
-        else this.#onFailure(t, f);
-        this.#pump();
+        if (f !== undefined) this.#onFailure(t, f);
+        else if (t.mode === CallMode.Stream) this.#finish(t, undefined);
+        else {
+          const n = t.spec.numReturns;
+          if (typeof n === 'number' && n > 1 && !(Array.isArray(value) && value.length === n)) {
+            const got = Array.isArray(value) ? `an array of ${value.length}` : typeof value;
+            const msg = `numReturns is ${n} but the task returned ${got}`;
+            this.#fail(
+              t,
+              new TaskError(t.id, t.attempt + 1, 'NumReturnsMismatchError', ['NumReturnsMismatchError', 'Error'], msg),
+              'NumReturnsMismatchError',
+            );
+          } else this.#finish(t, value);
+        }
       };
       if (t.port !== undefined) {
         if (f !== undefined && 'system' in f) {
@@ -880,7 +888,10 @@ export class TaskPool {
           outcome();
         } else {
           // Stream items travel on their own port and may arrive after the result: finish on the end marker.
-          t.deferred = outcome;
+          t.deferred = () => {
+            outcome();
+            this.#pump();
+          };
         }
       } else outcome();
     }
@@ -950,7 +961,8 @@ export class TaskPool {
   #fail(t: Task, error: unknown, errorType: string | undefined): void {
     if (t.settled) return;
     t.settled = true;
-    const type = errorType ?? (error instanceof Error ? error.name : 'Error');
+    const type =
+      errorType ?? (error instanceof TaskError ? error.errorType : error instanceof Error ? error.name : 'Error');
     if (t.log !== undefined) this.#recordFailure(t, type, error instanceof Error ? error.message : String(error));
     this.#done(t);
     if (t.stream !== undefined) t.stream.push({ error });
