@@ -1,94 +1,12 @@
-// The shared behaviour suite (testing/) run against the Temporal executor: a real dev server,
-// one simulated machine (createTaskWorkers with the suite's resources) in this process, and
-// each task run by a workflow through remoteActivity.
-import { InfeasibleTaskError, mergeTaskOptions, resourceDemand, validateTaskOptions } from '@taskfit/core';
-import type { TaskOptions } from '@taskfit/core';
-import { resourceClassKey, taskQueueName, toTaskFailure } from '@taskfit/temporal-adapter';
-import * as tasks from '../../../testing/tasks.mjs';
+// The shared behaviour suite (testing/) against the Temporal executor, activity bodies inline.
 import { defineBehaviourSuite } from '../../../testing/behaviour-suite.js';
-import type { BehaviourTaskEvent } from '../../../testing/behaviour-suite.js';
-import { TemporalTestbed } from './helpers/harness.js';
+import { temporalHarness } from './helpers/behaviour-harness.js';
 
-const TASK_QUEUE_KIND_NORMAL = 1;
-const TASK_QUEUE_TYPE_ACTIVITY = 2;
-
-defineBehaviourSuite(
-  'Temporal activities',
-  async (spec) => {
-    const bed = new TemporalTestbed();
-    await bed.start();
-    const q = await bed.queue('behaviour');
-    const machine = await bed.machine(q, {
-      nodeId: 'behaviour-node',
-      resources: spec.resources,
-      classes: [{}, { numGpus: 0.5, numCpus: 0 }],
-      activities: tasks,
-    });
-    const namespace = bed.env.namespace ?? 'default';
-    const pollersOf = async (taskQueue: string): Promise<number> => {
-      const res = await bed.env.client.workflowService.describeTaskQueue({
-        namespace,
-        taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
-      });
-      return res.pollers?.length ?? 0;
-    };
-    // Wait until every class queue shows its poller, so that "no poller" below means "nobody serves it".
-    for (const c of machine.workers.classes) {
-      while ((await pollersOf(c.taskQueue)) === 0) await new Promise((r) => setTimeout(r, 50));
-    }
-    let seq = 0;
-    return {
-      async submit(task, args, options: TaskOptions = {}) {
-        const opts = mergeTaskOptions(validateTaskOptions(options), {
-          _metadata: { 'temporal.io/activity': { initialInterval: '100ms', backoffCoefficient: 1 } },
-        });
-        // Temporal lets a task wait forever on a queue nobody polls; a client can see that no
-        // worker serves the class (DescribeTaskQueue) and fail fast, naming the demand.
-        const demand = resourceDemand(opts);
-        const queue = taskQueueName(q, demand);
-        if ((await pollersOf(queue)) === 0) {
-          throw new InfeasibleTaskError(
-            options.name ?? task,
-            `no worker serves resource class ${resourceClassKey(demand)} (task queue ${queue})`,
-          );
-        }
-        try {
-          return await bed.env.client.workflow.execute('runTask', {
-            taskQueue: q,
-            workflowId: `behaviour-${++seq}-${Date.now()}`,
-            args: [task, args, opts],
-          });
-        } catch (err) {
-          throw toTaskFailure(err) ?? err;
-        }
-      },
-      async events(name): Promise<BehaviourTaskEvent[]> {
-        return machine.events
-          .filter((e) => e.name === name)
-          .map((e) => ({
-            name: e.name,
-            attempt: e.attempt,
-            state: e.state,
-            timestamp: e.timestamp,
-            errorType: e.errorType,
-          }));
-      },
-      async ledger() {
-        const { total, available } = machine.workers.resources();
-        return { total, available };
-      },
-      async close() {
-        await bed.teardown();
-      },
-    };
+defineBehaviourSuite('Temporal activities', (spec) => temporalHarness(spec), {
+  skip: {
+    crashWorker:
+      'activities run inline in the worker process, which here is the test process (process.exit would end the run); covered by behaviour-pool.test.ts (thread crash) and two-process.test.ts (SIGKILL of a worker process)',
+    maxCalls:
+      'activities run inline in the long-lived worker process; maxCalls needs the TaskPool runner (createTaskWorkers({ pool })), covered by behaviour-pool.test.ts',
   },
-  {
-    skip: {
-      crashWorker:
-        'activities run inline in the worker process, which here is the test process (process.exit would end the run); worker-process crashes are covered by test/two-process.test.ts (SIGKILL, heartbeat timeout, retry on another worker)',
-      maxCalls:
-        'activities run inline in the long-lived worker process; recycling per maxCalls needs the TaskPool runner, which this adapter does not provide yet',
-    },
-  },
-);
+});

@@ -4,7 +4,7 @@
  */
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/common';
 import { TaskCancelledError, TaskError, WorkerCrashedError } from '@taskfit/core';
-import type { TaskFailure } from '@taskfit/core';
+import type { SystemFailureKind, TaskFailure } from '@taskfit/core';
 
 /** What the worker's wrapper puts in `ApplicationFailure.details[0]`. */
 export interface TaskFailureDetails {
@@ -14,6 +14,8 @@ export interface TaskFailureDetails {
   errorName: string;
   /** 1-based Temporal attempt that threw. */
   attempt: number;
+  /** For a `WorkerCrashedError` (a pool thread died): why. */
+  kind?: SystemFailureKind;
 }
 
 /** Type of the failure the wrapper throws when a result does not match `numReturns`. */
@@ -47,6 +49,17 @@ export function toTaskFailure(err: unknown): TaskFailure | undefined {
     const d = cause.details?.[0];
     const typeChain = isDetails(d) ? d.typeChain : [cause.type ?? 'Error'];
     const attempts = isDetails(d) ? d.attempt : 1;
+    if (cause.type === 'WorkerCrashedError') {
+      return new WorkerCrashedError(
+        taskId,
+        attempts,
+        (isDetails(d) ? d.kind : undefined) ?? 'worker_exit',
+        cause.message,
+        {
+          cause: err,
+        },
+      );
+    }
     return new TaskError(taskId, attempts, cause.type ?? 'Error', typeChain, cause.message, { cause: err });
   }
   if (cause instanceof TimeoutFailure) {

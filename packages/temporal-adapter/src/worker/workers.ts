@@ -9,6 +9,7 @@ import { detectNodeResources } from '@taskfit/core/node';
 import type { TaskOptions } from '@taskfit/core';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import type { TaskPool } from '@taskfit/piscina-adapter';
 import { resourceClassKey, taskQueueName } from '../shared/naming.js';
 import { ClassSlots } from './class-slots.js';
 import { LedgerGate } from './ledger-gate.js';
@@ -62,6 +63,16 @@ export interface TaskWorkersOptions {
   pollersPerClass?: number;
   /** Also poll each class's worker-specific queue (`…@node:<id>`) for hard node affinity. @default false */
   nodeQueues?: boolean;
+  /**
+   * Run activity bodies in this `TaskPool` (Piscina threads, from `@taskfit/piscina-adapter`)
+   * instead of inline: each activity calls the pool module's export of the same name with the
+   * task's demand, `maxCalls` and env (GPU ids then come from the pool's ledger and reach the
+   * thread's `process.env.CUDA_VISIBLE_DEVICES`). Retries stay with Temporal (the pool runs
+   * each attempt once); a thread that dies is a retried system failure (`WorkerCrashedError`).
+   * Give the pool at least this node's resources, so that it never waits where the ledger
+   * admitted. The caller closes the pool after `shutdown()`.
+   */
+  pool?: TaskPool;
   /** Other Temporal `WorkerOptions` applied to every class Worker (interceptors, shutdownGraceTime, …). */
   workerOptions?: Omit<Partial<WorkerOptions>, ManagedWorkerOptions>;
 }
@@ -174,6 +185,7 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
   }
   const wc = {
     nodeId,
+    pool: opts.pool,
     classForQueue: (q: string) => byQueue.get(q),
     emit: (e: TaskEvent) => {
       events.emit('task', e);

@@ -5,8 +5,16 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { errorTypeChain, expandEnvVars, matchesRetryExceptions } from '@taskfit/core';
-import type { Allocation, TaskState } from '@taskfit/core';
+import {
+  TaskCancelledError,
+  TaskError,
+  WorkerCrashedError,
+  errorTypeChain,
+  expandEnvVars,
+  matchesRetryExceptions,
+} from '@taskfit/core';
+import type { Allocation, TaskOptions, TaskState } from '@taskfit/core';
+import type { ObjectRef, TaskPool } from '@taskfit/piscina-adapter';
 import { decodeTaskEnvelope } from '../shared/envelope.js';
 import type { TaskWireOptions } from '../shared/envelope.js';
 import { NUM_RETURNS_MISMATCH } from '../shared/failures.js';
@@ -36,6 +44,8 @@ export interface TaskEvent {
 /** @internal */
 export interface WrapContext {
   nodeId: string;
+  /** Run activity bodies in this pool (by export name) instead of inline. */
+  pool: TaskPool | undefined;
   classForQueue(queue: string): ClassSlots | undefined;
   emit(event: TaskEvent): void;
 }
@@ -132,7 +142,10 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       emit('RUNNING', Date.now());
       let result: unknown;
       try {
-        result = await runWithTaskContext(tctx, () => fn(...args));
+        result =
+          wc.pool === undefined
+            ? await runWithTaskContext(tctx, () => fn(...args))
+            : await runInPool(wc.pool, activityType, wire, args, actx.cancellationSignal);
       } catch (err) {
         throw convertError(err, wire, info.attempt, actx.cancellationSignal);
       }
@@ -170,25 +183,94 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
   return wrapped;
 }
 
+/** The task options of a pool run with the same demand (retries stay with Temporal). */
+function poolOptions(wire: TaskWireOptions): TaskOptions {
+  const opts: TaskOptions = { numCpus: 0, maxRetries: 0, enableTaskEvents: false, maxCalls: wire.maxCalls };
+  const resources: Record<string, number> = {};
+  for (const [k, q] of Object.entries(wire.demand)) {
+    if (k === 'CPU') opts.numCpus = q;
+    else if (k === 'GPU') opts.numGpus = q;
+    else if (k === 'memory') opts.memory = q;
+    else if (k.startsWith('accelerator_type:')) opts.acceleratorType = k.slice('accelerator_type:'.length);
+    else if (!k.startsWith('node:')) resources[k] = q;
+  }
+  if (Object.keys(resources).length > 0) opts.resources = resources;
+  if (wire.envVars !== undefined) opts.runtimeEnv = { envVars: wire.envVars };
+  if (wire.name !== undefined) opts.name = wire.name;
+  return opts;
+}
+
+async function runInPool(
+  pool: TaskPool,
+  exportName: string,
+  wire: TaskWireOptions,
+  args: unknown[],
+  signal: AbortSignal,
+): Promise<unknown> {
+  const ref = pool.remote(exportName, poolOptions(wire)).remote(...args) as ObjectRef;
+  const onAbort = (): void => {
+    ref.cancel('the Temporal activity was cancelled');
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await ref;
+  } catch (err) {
+    if (err instanceof TaskCancelledError && signal.aborted) throw signal.reason;
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /**
  * An application error → `ApplicationFailure` with the thrown class's name as `type`,
- * retryable only when `retryExceptions` allows it; cancellation passes through unchanged.
+ * retryable only when `retryExceptions` allows it; a crashed pool thread → a retryable
+ * `WorkerCrashedError` failure (a system failure); cancellation passes through unchanged.
  */
 function convertError(err: unknown, wire: TaskWireOptions, attempt: number, signal: AbortSignal): unknown {
   if (signal.aborted && (err instanceof CancelledFailure || isAbortError(err))) return err;
   if (err instanceof ApplicationFailure) return err;
-  const typeChain = errorTypeChain(err);
-  const ctorName =
-    typeof err === 'object' && err !== null
-      ? (err as { constructor?: { name?: unknown } }).constructor?.name
-      : undefined;
-  const type =
-    typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object' ? ctorName : (typeChain[0] ?? 'Error');
-  const errorName = err instanceof Error ? err.name : type;
+  if (err instanceof WorkerCrashedError) {
+    return ApplicationFailure.create({
+      type: 'WorkerCrashedError',
+      message: err.message,
+      nonRetryable: false,
+      details: [
+        {
+          typeChain: ['WorkerCrashedError', 'Error'],
+          errorName: 'WorkerCrashedError',
+          attempt,
+          kind: err.kind,
+        } satisfies TaskFailureDetails,
+      ],
+      cause: err,
+    });
+  }
+  let typeChain: string[];
+  let type: string;
+  let errorName: string;
+  let message: string;
+  if (err instanceof TaskError) {
+    // From the pool: the thrown error's class name and chain, reconstructed across the thread.
+    typeChain = [...err.typeChain];
+    type = err.errorType;
+    errorName = err.errorType;
+    message = err.cause instanceof Error ? err.cause.message : err.message;
+  } else {
+    typeChain = errorTypeChain(err);
+    const ctorName =
+      typeof err === 'object' && err !== null
+        ? (err as { constructor?: { name?: unknown } }).constructor?.name
+        : undefined;
+    type =
+      typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object' ? ctorName : (typeChain[0] ?? 'Error');
+    errorName = err instanceof Error ? err.name : type;
+    message = messageOf(err);
+  }
   const retryable = matchesRetryExceptions(wire.retryExceptions, err);
   const opts: Parameters<typeof ApplicationFailure.create>[0] = {
     type,
-    message: messageOf(err),
+    message,
     nonRetryable: !retryable,
     details: [{ typeChain, errorName, attempt } satisfies TaskFailureDetails],
   };
