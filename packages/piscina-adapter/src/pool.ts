@@ -39,6 +39,7 @@ import type {
   PlacementGroupOptions,
   PlacementGroupRef,
   RemoteFunction,
+  ResolvedTaskOptions,
   SystemFailureKind,
   TaskOptions,
   TaskState,
@@ -117,6 +118,8 @@ export interface PoolRemoteFunction {
   readonly exportName: string;
   /** The options (validated, without defaults). */
   readonly taskOptions: Readonly<TaskOptions>;
+  /** The options with every default filled (e.g. `maxCalls` 1 for GPU tasks). */
+  readonly resolvedOptions: Readonly<ResolvedTaskOptions>;
   /** A new launcher with `overrides` merged on (the `.options()` rule; `maxCalls` not allowed). */
   options(overrides: TaskOptions): PoolRemoteFunction;
   /**
@@ -578,6 +581,7 @@ export class TaskPool {
     return {
       exportName,
       taskOptions,
+      resolvedOptions: spec.resolved,
       options: (overrides: TaskOptions): PoolRemoteFunction => {
         const checked = validateTaskOptions(overrides, { inOptions: true });
         return this.#launcher(exportName, validateTaskOptions(mergeTaskOptions(taskOptions, checked)));

@@ -469,6 +469,7 @@ describe('remote(), numReturns, ObjectRefs and streaming', () => {
     expect(pool.listTasks({ name: 'rf-pair' })).toHaveLength(1);
     const chained = pool.remote(rf).options({ numCpus: 2 });
     expect(chained.taskOptions).toMatchObject({ numReturns: 2, numCpus: 2 });
+    expect(pool.remote('add', { numGpus: 0.5 }).resolvedOptions).toMatchObject({ maxCalls: 1, numCpus: 1 });
   });
 
   it("numReturns 'streaming' yields every item of an async generator, in order", async () => {
