@@ -49,15 +49,36 @@ function findTemporalCli() {
 }
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) };
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+// This script handles SIGINT/SIGTERM itself (below), so the SDK must not: it would exit before the
+// dev server is stopped.
+Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
 
 const cli = findTemporalCli();
 if (cli === undefined) {
   console.error(`No Temporal CLI found. ${INSTALL_HINT}`);
   process.exit(1);
 }
+const stops = [];
+let envPromise;
+let cleaning;
+/** Stops the workers and the dev server (once); also on Ctrl-C or SIGTERM, so no server is left behind. */
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    const started = await envPromise?.catch(() => undefined);
+    await started?.teardown();
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the workers and the dev server`);
+    void cleanup().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+  });
+}
+
 console.log(`starting a Temporal dev server (${cli})`);
-const env = await TestWorkflowEnvironment.createLocal({
+envPromise = TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'existing-path', path: cli },
     log: { format: 'pretty', level: 'error' },
@@ -66,7 +87,7 @@ const env = await TestWorkflowEnvironment.createLocal({
     extraArgs: ['--dynamic-config-value', 'matching.longPollExpirationInterval="5s"'],
   },
 });
-const stops = [];
+const env = await envPromise;
 let exitCode = 0;
 try {
   const namespace = env.namespace ?? 'default';
@@ -158,7 +179,6 @@ try {
     console.log('every CPU task ran on cpu-box and every GPU task on gpu-box');
   }
 } finally {
-  for (const stop of stops.reverse()) await stop();
-  await env.teardown();
+  await cleanup();
 }
 process.exit(exitCode);
