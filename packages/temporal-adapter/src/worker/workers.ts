@@ -16,21 +16,6 @@ import { LedgerGate } from './ledger-gate.js';
 import { wrapActivity } from './wrap.js';
 import type { TaskEvent } from './wrap.js';
 
-/** Worker options `createTaskWorkers` sets itself (per class) and so does not accept. */
-type ManagedWorkerOptions =
-  | 'connection'
-  | 'namespace'
-  | 'taskQueue'
-  | 'activities'
-  | 'tuner'
-  | 'activityTaskPollerBehavior'
-  | 'maxConcurrentActivityTaskExecutions'
-  | 'maxConcurrentActivityTaskPolls'
-  | 'maxConcurrentLocalActivityExecutions'
-  | 'maxConcurrentWorkflowTaskExecutions'
-  | 'workflowsPath'
-  | 'workflowBundle';
-
 /** Options of {@link createTaskWorkers}. */
 export interface TaskWorkersOptions {
   connection: NativeConnection;
@@ -73,8 +58,22 @@ export interface TaskWorkersOptions {
    * admitted. The caller closes the pool after `shutdown()`.
    */
   pool?: TaskPool;
-  /** Other Temporal `WorkerOptions` applied to every class Worker (interceptors, shutdownGraceTime, …). */
-  workerOptions?: Omit<Partial<WorkerOptions>, ManagedWorkerOptions>;
+  /** Other Temporal `WorkerOptions` applied to every class Worker (interceptors, shutdownGraceTime, …); those it sets per class are excluded. */
+  workerOptions?: Omit<
+    Partial<WorkerOptions>,
+    | 'connection'
+    | 'namespace'
+    | 'taskQueue'
+    | 'activities'
+    | 'tuner'
+    | 'activityTaskPollerBehavior'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentActivityTaskPolls'
+    | 'maxConcurrentLocalActivityExecutions'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'workflowsPath'
+    | 'workflowBundle'
+  >;
 }
 
 /** One class this process serves. */

@@ -10,8 +10,9 @@ import { encodeTaskEnvelope } from '../shared/envelope.js';
 import { toActivityPlan } from '../shared/plan.js';
 import type { ActivityPlan } from '../shared/plan.js';
 
+/** Any activity function type. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyFunction = (...args: any[]) => any;
+export type AnyFunction = (...args: any[]) => any;
 
 /** The value `.remote()` resolves to: the activity's result (`numReturns: 0` resolves to `undefined`). */
 export type RemoteResult<F extends AnyFunction> = Awaited<ReturnType<F>>;
