@@ -102,7 +102,10 @@ export interface TaskRunOptions {
   signal?: AbortSignal | null;
   /** Transferred to the worker (not retried: a transferred buffer cannot be sent twice). */
   transferList?: PiscinaRunOptions['transferList'];
-  /** Task options (resources, retries, env, …). @default 1 CPU */
+  /**
+   * Task options (resources, retries, env, …), validated on first use and compiled once per
+   * object: reuse one object for many calls (fast), but do not mutate it afterwards. @default 1 CPU
+   */
   options?: TaskOptions;
 }
 
