@@ -162,7 +162,7 @@ let poolSeq = 0;
 /** One accepted task, across its attempts. */
 class Task {
   readonly pool: TaskPool;
-  readonly id: string;
+  #id: string | undefined;
   readonly seq: number;
   readonly spec: TaskSpec;
   readonly name: string;
@@ -206,7 +206,6 @@ class Task {
   ) {
     this.pool = pool;
     this.seq = pool._nextSeq();
-    this.id = `${pool._idPrefix}${this.seq}`;
     this.spec = spec;
     this.name = spec.name ?? exportName;
     this.fileUrl = fileUrl;
@@ -226,6 +225,11 @@ class Task {
       this.log = [];
       this.attempts = [];
     }
+  }
+
+  /** The pool's id of the task (`<pool>-<seq>`), built on first use. */
+  get id(): string {
+    return (this.#id ??= `${this.pool._idPrefix}${this.seq}`);
   }
 
   get taskId(): string {
@@ -299,6 +303,8 @@ export class TaskPool {
   readonly #defaultSpec: TaskSpec;
   readonly #specCache = new WeakMap<TaskOptions, TaskSpec>();
   readonly #buckets = new Map<string, Bucket>();
+  /** Cached reference to the only bucket, when there is one. */
+  #sole: Bucket | undefined;
   /** Visible tasks in submission order (finished ones trimmed to maxTaskHistory, amortised). */
   #history: Task[] = [];
   #finishedCount = 0;
@@ -312,6 +318,8 @@ export class TaskPool {
   readonly #seen = new Map<number, Set<number>>();
   readonly #statics = new WeakMap<TaskSpec, StaticContext>();
   #seq = 0;
+  /** Whether anyone listens to 'taskEvent' (kept current through newListener/removeListener). */
+  #listening = false;
   #pumping = false;
   #again = false;
   #closing: 'open' | 'closing' | 'destroyed' = 'open';
@@ -457,6 +465,14 @@ export class TaskPool {
       return chosen;
     };
 
+    // 'newListener' fires before the listener is added, 'removeListener' after it is removed.
+    const plain = this.events as EventEmitter;
+    plain.on('newListener', (event: string | symbol) => {
+      if (event === 'taskEvent') this.#listening = true;
+    });
+    plain.on('removeListener', (event: string | symbol) => {
+      if (event === 'taskEvent') this.#listening = this.events.listenerCount('taskEvent') > 0;
+    });
     this.piscina = new Piscina({
       ...piscinaOptions,
       filename: ENTRY,
@@ -620,7 +636,7 @@ export class TaskPool {
     if (args.some((a) => a instanceof ObjectRef)) {
       t.state = 'PENDING_ARGS_AVAIL';
       if (!this.#accept(t)) return out;
-      this.#record(t, 'PENDING_ARGS_AVAIL');
+      this.#record(t, 0); // PENDING_ARGS_AVAIL
       Promise.all(args.map((a) => (a instanceof ObjectRef ? a.promise : a))).then(
         (resolved) => {
           if (t.settled) return;
@@ -675,7 +691,7 @@ export class TaskPool {
 
   #enqueue(t: Task): void {
     t.state = 'PENDING_NODE_ASSIGNMENT';
-    if (t.log !== undefined) this.#record(t, 'PENDING_NODE_ASSIGNMENT');
+    if (t.log !== undefined) this.#record(t, 1); // PENDING_NODE_ASSIGNMENT
     let b = this.#buckets.get(t.spec.key);
     if (b === undefined) this.#buckets.set(t.spec.key, (b = new Bucket(t.spec.key)));
     b.items.push(t);
@@ -706,7 +722,8 @@ export class TaskPool {
     if (buckets.size === 0 || ledger === undefined) return false;
     if (buckets.size === 1) {
       // Fast path: one kind of waiting task; FIFO within the bucket.
-      const b = buckets.values().next().value!;
+      let b = this.#sole;
+      if (b === undefined || buckets.get(b.key) !== b) b = this.#sole = buckets.values().next().value!;
       const t = b.peek();
       if (t === undefined) {
         buckets.clear();
@@ -717,7 +734,8 @@ export class TaskPool {
         t.feasibilityChecked = true;
         return false;
       }
-      this.#dequeue(t);
+      b.shift();
+      if (b.empty) buckets.delete(b.key);
       if (r.status === 'scheduled') this.#start(t, r.allocation);
       else this.#fail(t, new InfeasibleTaskError(t.id, r.reason), undefined);
       return true;
@@ -787,10 +805,10 @@ export class TaskPool {
         errorType: undefined,
         errorMessage: undefined,
       });
-      this.#record(t, 'SUBMITTED_TO_WORKER');
+      this.#record(t, 2); // SUBMITTED_TO_WORKER
     }
     const spec = t.spec;
-    const envelope: Envelope = { n: t.exportName, a: t.args, m: t.mode, i: t.id, t: t.attempt, s: spec.id };
+    const envelope: Envelope = { n: t.exportName, a: t.args, m: t.mode, i: t.seq, t: t.attempt, s: spec.id };
     if (t.fileUrl !== this.#fileUrl) envelope.f = t.fileUrl;
     if (spec.gpu) envelope.g = alloc.gpuIds;
     const env = attemptEnv(spec, spec.gpu ? alloc.visibleDevices : NO_DEVICES);
@@ -831,6 +849,7 @@ export class TaskPool {
     let st = this.#statics.get(spec);
     if (st === undefined) {
       st = {
+        idPrefix: this._idPrefix,
         name: spec.name,
         nodeId: this.#nodeId,
         resources: spec.demand,
@@ -847,7 +866,7 @@ export class TaskPool {
     t.state = 'RUNNING';
     if (t.log !== undefined) {
       t.attempts![t.attempts!.length - 1]!.threadId = t.threadId;
-      this.#record(t, 'RUNNING');
+      this.#record(t, 3); // RUNNING
     }
   }
 
@@ -870,40 +889,44 @@ export class TaskPool {
       } else if (this.#retiring.has(threadId)) this.#retire(threadId);
     }
     if (mine) {
-      const f = failure;
-      const outcome = (): void => {
-        if (t.settled) return;
-        if (f !== undefined) this.#onFailure(t, f);
-        else if (t.mode === CallMode.Stream) this.#finish(t, undefined);
-        else {
-          const n = t.spec.numReturns;
-          if (typeof n === 'number' && n > 1 && !(Array.isArray(value) && value.length === n)) {
-            const got = Array.isArray(value) ? `an array of ${value.length}` : typeof value;
-            const msg = `numReturns is ${n} but the task returned ${got}`;
-            this.#fail(
-              t,
-              new TaskError(t.id, t.attempt + 1, 'NumReturnsMismatchError', ['NumReturnsMismatchError', 'Error'], msg),
-              'NumReturnsMismatchError',
-            );
-          } else this.#finish(t, value);
-        }
-      };
-      if (t.port !== undefined) {
-        if (f !== undefined && 'system' in f) {
-          t.port.close();
-          t.port = undefined;
-          outcome();
-        } else {
-          // Stream items travel on their own port and may arrive after the result: finish on the end marker.
-          t.deferred = () => {
-            outcome();
-            this.#pump();
-          };
-        }
-      } else outcome();
+      if (t.port === undefined) this.#outcome(t, failure, value);
+      else if (failure !== undefined && 'system' in failure) {
+        t.port.close();
+        t.port = undefined;
+        this.#outcome(t, failure, value);
+      } else {
+        // Stream items travel on their own port and may arrive after the result: finish on the end marker.
+        const f = failure;
+        t.deferred = () => {
+          this.#outcome(t, f, value);
+          this.#pump();
+        };
+      }
     }
     this.#pump();
     this.#checkIdle();
+  }
+
+  /** Settles the current attempt: finished, failed (maybe retried), or numReturns mismatch. */
+  #outcome(t: Task, f: Failure | undefined, value: unknown): void {
+    if (t.settled) return;
+    if (f !== undefined) this.#onFailure(t, f);
+    else if (t.mode === CallMode.Stream) this.#finish(t, undefined);
+    else {
+      const n = t.spec.numReturns;
+      if (typeof n === 'number' && n > 1 && !(Array.isArray(value) && value.length === n)) {
+        const got = Array.isArray(value) ? `an array of ${value.length}` : typeof value;
+        const msg = `numReturns is ${n} but the task returned ${got}`;
+        const err = new TaskError(
+          t.id,
+          t.attempt + 1,
+          'NumReturnsMismatchError',
+          ['NumReturnsMismatchError', 'Error'],
+          msg,
+        );
+        this.#fail(t, err, 'NumReturnsMismatchError');
+      } else this.#finish(t, value);
+    }
   }
 
   /** Terminates a thread; the balancer keeps skipping it until it has exited. */
@@ -924,7 +947,7 @@ export class TaskPool {
   #finish(t: Task, value: unknown): void {
     t.settled = true;
     t.state = 'FINISHED';
-    if (t.log !== undefined) this.#record(t, 'FINISHED');
+    if (t.log !== undefined) this.#record(t, 4); // FINISHED
     this.#done(t);
     if (t.stream !== undefined) t.stream.push({ done: true });
     t.args = undefined; // the history keeps the task, not its arguments
@@ -1017,13 +1040,14 @@ export class TaskPool {
       };
     }
     t.state = 'FAILED';
-    this.#record(t, 'FAILED');
+    this.#record(t, 5); // FAILED
   }
 
-  #record(t: Task, state: TaskState): void {
+  /** Records state `code` (index in STATES) of the current attempt; emits only when someone listens. */
+  #record(t: Task, code: number): void {
     const ts = Date.now();
-    t.log!.push(t.attempt, STATE_CODE[state], ts);
-    if (this.events.listenerCount('taskEvent') > 0) this.events.emit('taskEvent', this.#event(t, t.attempt, state, ts));
+    t.log!.push(t.attempt, code, ts);
+    if (this.#listening) this.events.emit('taskEvent', this.#event(t, t.attempt, STATES[code]!, ts));
   }
 
   #event(t: Task, attempt: number, state: TaskState, timestamp: number): TaskEvent {

@@ -31,6 +31,8 @@ export type CallMode = (typeof CallMode)[keyof typeof CallMode];
 
 /** Per-spec part of the context, sent once per thread and cached there. */
 export interface StaticContext {
+  /** Prefix of task ids (`<prefix><seq>`). */
+  readonly idPrefix: string;
   /** The `name` option (undefined: the export name). */
   readonly name: string | undefined;
   readonly nodeId: string;
@@ -49,8 +51,8 @@ export interface Envelope {
   /** The task (Single) or the argument list (Spread/Stream). */
   a: unknown;
   m: CallMode;
-  /** Task id. */
-  i: string;
+  /** Task sequence number (the id is `idPrefix + i`). */
+  i: number;
   /** Attempt. */
   t: number;
   /** Spec id (key of the cached static context). */

@@ -21,7 +21,7 @@ export function getTaskContext(): TaskContext {
   if (slot.ctx !== undefined) return slot.ctx;
   const st = slot.specs.get(m.s)!;
   return (slot.ctx = Object.freeze({
-    taskId: m.i,
+    taskId: `${st.idPrefix}${m.i}`,
     attempt: m.t,
     name: st.name ?? m.n,
     nodeId: st.nodeId,
