@@ -96,7 +96,37 @@ export function checkTaskOptions(
  * Validates task options written by a user (a `remote()` definition, or `.options()`
  * overrides when `ctx.inOptions` is true) and returns a clean copy: keys whose value is
  * `undefined` are dropped, `-0` becomes `0`, and maps are copied so later changes to the
- * input do not leak in.
+ * input do not leak in (a placement-group handle is kept by identity).
+ *
+ * Rules beyond the types (DESIGN.md "do better" wins over Ray):
+ * - Quantities (`numCpus`, `numGpus`, `memory`, `resources` values) are finite and ≥ 0, and
+ *   a whole number of 0.0001 units: `q × 10000` must be within floating-point noise
+ *   (1e-6 units) of a whole number ≥ 1, so `0.57` and `0.1 + 0.2` pass while `0.00015` and
+ *   `0.00001` are rejected (Ray silently truncates the first and rejects the second).
+ * - `numGpus` above 1 must be whole (Ray rejects `1.5` only at submit); the same holds for
+ *   Ray's other unit-instance resources in `resources`: `neuron_cores`, `TPU`, `NPU`,
+ *   `HPU`, `RBLN`, `FURIOSA`, `TTNPU`, `MBLT`, `MLU`.
+ * - `resources` may not use `CPU`, `GPU`, `memory`, `object_store_memory`, `bundle`, nor
+ *   names starting with `accelerator_type:` (use `acceleratorType`); names are non-empty.
+ * - `__proto__`, `constructor` and `prototype` are rejected as keys of every user map
+ *   (`resources`, `runtimeEnv` and anything nested in it, `envVars`, `labelSelector`,
+ *   node-label maps, `_metadata` at every depth), including own `__proto__` keys that
+ *   `JSON.parse` creates.
+ * - `objectStoreMemory` is rejected for tasks (Ray reserves it for actors); `maxCalls` is
+ *   `not_overridable` in `.options()` whenever the key is present, even as `0` or `undefined`.
+ * - `runtimeEnv.envVars` is string → string (names without `=`/NUL); other `runtimeEnv`
+ *   fields and `_metadata` settings must be JSON-like (no cycles, ≤ 32 levels deep).
+ * - `labelSelector` keys: optional DNS-subdomain prefix (≤ 253) + `/` + name (≤ 63,
+ *   alphanumeric at both ends, `-_.` between); values: `""`, `v`, `!v`, `in(a,b)`, `!in(a,b)`
+ *   (Ray's bare `(a,b)` is rejected). Node-label strategy keys and values follow the same grammar.
+ * - `name` and `acceleratorType` are non-empty strings; `numReturns` is an integer ≥ 0 or
+ *   `'streaming'` (`'dynamic'` is rejected); `maxRetries` an integer ≥ -1; `retryExceptions`
+ *   a boolean or an array of Error classes and non-empty error names.
+ * - Unknown keys are `unknown_option`, with a suggestion: Ray's snake_case spelling
+ *   (`num_gpus` → `numGpus`), near-miss typos, and a note for Ray actor-only keywords.
+ *
+ * Issue messages start with the option's path and name the rule, e.g.
+ * `numGpus must be a finite number ≥ 0 (got NaN)`.
  *
  * @throws {@link TaskOptionsError} listing every problem found (codes `invalid_type`,
  *   `invalid_value`, `unknown_option`, `not_overridable`, `conflict`).
