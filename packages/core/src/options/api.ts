@@ -16,5 +16,6 @@ export type {
   RemoteResult,
   RemoteReturn,
   Returns,
+  TaskOptionsOverrides,
   Yielded,
 } from './remote.js';

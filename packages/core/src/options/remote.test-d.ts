@@ -71,6 +71,10 @@ describe('remote() types', () => {
     remote(concat, { numGpus: '1' });
     // @ts-expect-error unknown option
     remote(concat).options({ num_gpus: 1 });
+    // @ts-expect-error maxCalls cannot be overridden in .options()
+    remote(concat).options({ maxCalls: 1 });
+    // maxCalls is fine at definition
+    remote(concat, { maxCalls: 1 });
     const rf = remote(concat);
     // @ts-expect-error a RemoteFunction is not callable
     rf('a', 1);

@@ -51,6 +51,9 @@ export type Returns<R, N extends NumReturns> = N extends 'streaming'
             : Tuple<unknown, N>
     : never;
 
+/** What `.options()` accepts: any task option but `maxCalls`, which is fixed at definition. */
+export type TaskOptionsOverrides = TaskOptions & { maxCalls?: never };
+
 /** The `numReturns` literal an options object sets, or `Fallback` when it sets none. */
 export type NumReturnsOf<O, Fallback extends NumReturns> = O extends { numReturns: infer R extends NumReturns }
   ? R
@@ -79,7 +82,7 @@ export interface RemoteFunction<F extends AnyFunction = AnyFunction, N extends N
    *
    * @throws {@link TaskOptionsError} when `overrides` (or the merged result) are invalid.
    */
-  options<const O extends TaskOptions>(overrides: O): RemoteFunction<F, NumReturnsOf<O, N>>;
+  options<const O extends TaskOptionsOverrides>(overrides: O): RemoteFunction<F, NumReturnsOf<O, N>>;
 }
 
 /** The arguments a remote function takes. */
@@ -120,7 +123,7 @@ class RemoteFunctionImpl<F extends AnyFunction, N extends NumReturns> implements
     Object.freeze(this);
   }
 
-  options<const O extends TaskOptions>(overrides: O): RemoteFunction<F, NumReturnsOf<O, N>> {
+  options<const O extends TaskOptionsOverrides>(overrides: O): RemoteFunction<F, NumReturnsOf<O, N>> {
     const checked = validateTaskOptions(overrides, { inOptions: true });
     const merged = validateTaskOptions(mergeTaskOptions(this.taskOptions, checked));
     return new RemoteFunctionImpl<F, NumReturnsOf<O, N>>(this.fn, merged);
