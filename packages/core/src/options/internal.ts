@@ -52,6 +52,11 @@ export function throwIssues(
 /** Keys that could reach `Object.prototype` through assignment; rejected in every user map. */
 export const POLLUTING_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Sets an own data property, even for keys like `__proto__` (which plain assignment would turn into a prototype change). */
+export function put(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** A plain object: `{}` literal, `Object.create(null)`, or a plain object from another realm. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -74,15 +79,20 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   }
 }
 
-/** Own enumerable keys (strings then symbols), never throwing. */
-export function ownKeys(obj: object): { keys: string[]; symbols: symbol[] } {
+/** Own enumerable keys (strings then symbols), never throwing; `failed` when a proxy trap threw. */
+export function ownKeys(obj: object): { keys: string[]; symbols: symbol[]; failed: boolean } {
   try {
     const keys = Object.keys(obj);
     const symbols = Object.getOwnPropertySymbols(obj).filter((s) => Object.prototype.propertyIsEnumerable.call(obj, s));
-    return { keys, symbols };
+    return { keys, symbols, failed: false };
   } catch {
-    return { keys: [], symbols: [] };
+    return { keys: [], symbols: [], failed: true };
   }
+}
+
+/** Reports an object whose keys cannot be listed (a proxy whose trap threw). */
+export function unreadable(issues: Issues, path: Path): void {
+  issues.add(path, 'invalid_value', (n) => `${n.p(path)} cannot be read: listing its keys threw an error`);
 }
 
 /** Reads an own property, turning a throwing getter or proxy trap into a sentinel. */

@@ -79,6 +79,13 @@ describe('mergeTaskOptions (the .options() rule, ray-task-options.md §5)', () =
     });
   });
 
+  it('copies a JSON __proto__ key as data, never as a prototype', () => {
+    const over = JSON.parse('{"__proto__":{"numCpus":9}}') as TaskOptions;
+    const merged = mergeTaskOptions({}, over);
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect((merged as { numCpus?: number }).numCpus).toBeUndefined();
+  });
+
   it('does not mutate its inputs', () => {
     const base: TaskOptions = { _metadata: { ns: { a: 1 } }, numCpus: 1 };
     const over: TaskOptions = { _metadata: { ns: { b: 2 } } };

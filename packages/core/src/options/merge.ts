@@ -1,5 +1,6 @@
 // The .options() merge rule, defaults, and resource demand.
 import type { ResolvedTaskOptions, RuntimeEnv, TaskOptions } from '../types.js';
+import { put } from './internal.js';
 import { validateTaskOptions } from './validate.js';
 
 /** Whether a runtime env counts as "not specified" (Ray: a falsy parsed env). */
@@ -34,12 +35,12 @@ export function mergeTaskOptions(base: TaskOptions, overrides: TaskOptions): Tas
       const md: Record<string, Record<string, unknown>> = { ...base._metadata };
       for (const [ns, cfg] of Object.entries(v as Record<string, Record<string, unknown>>)) {
         if (cfg === undefined) continue;
-        md[ns] = { ...(Object.prototype.hasOwnProperty.call(md, ns) ? md[ns] : undefined), ...cfg };
+        put(md, ns, { ...(Object.prototype.hasOwnProperty.call(md, ns) ? md[ns] : undefined), ...cfg });
       }
       out[k] = md;
       continue;
     }
-    out[k] = v;
+    put(out, k, v);
   }
   return out as TaskOptions;
 }

@@ -251,6 +251,26 @@ describe('fromRayOptions errors use Ray spelling', () => {
     expect(issues[0]?.message).toContain(message);
   });
 
+  it.each([
+    ['{"runtime_env":{"__proto__":{"env_vars":{"A":"1"}}}}', ['runtime_env', '__proto__']],
+    ['{"runtime_env":{"env_vars":{"__proto__":"x"}}}', ['runtime_env', 'env_vars', '__proto__']],
+    ['{"resources":{"__proto__":1}}', ['resources', '__proto__']],
+    [
+      '{"scheduling_strategy":{"type":"node_label","hard":{"__proto__":{"operator":"exists"}}}}',
+      ['scheduling_strategy', 'hard', '__proto__'],
+    ],
+    ['{"_metadata":{"ns":{"__proto__":{"x":1}}}}', ['_metadata', 'ns', '__proto__']],
+  ])('rejects JSON __proto__ keys: %s', (json, path) => {
+    try {
+      fromRayOptions(JSON.parse(json));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(TaskOptionsError);
+      expect((e as TaskOptionsError).issues.map((i) => [i.code, i.path])).toEqual([['invalid_value', path]]);
+    }
+    expect(({} as Record<string, unknown>).env_vars).toBeUndefined();
+  });
+
   it('toRayOptions validates its input', () => {
     expect(() => toRayOptions({ numCpus: -1 })).toThrow(TaskOptionsError);
   });

@@ -2,7 +2,7 @@
 import type { TaskOptions } from '../types.js';
 import { formatPath } from '../errors.js';
 import type { Namer, Path, PendingIssue } from './internal.js';
-import { Issues, describe, isPlainObject, ownKeys, read, throwIssues } from './internal.js';
+import { Issues, describe, isPlainObject, ownKeys, put, read, throwIssues, unreadable } from './internal.js';
 import { CAMEL_TO_SNAKE, SNAKE_TO_CAMEL, isOptionName, unknownOptionMessage } from './names.js';
 import { checkTaskOptions, validateTaskOptions } from './validate.js';
 
@@ -80,7 +80,9 @@ function renameKeys(
   dropNull: boolean,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ownKeys(obj).keys) {
+  const { keys, failed } = ownKeys(obj);
+  if (failed) unreadable(issues, path);
+  for (const k of keys) {
     const v = read(obj, k);
     if (v === undefined || (dropNull && v === null)) continue; // Python's None: not set
     if (has(reverse, k) && !has(map, k)) {
@@ -89,7 +91,7 @@ function renameKeys(
       issues.add(p, 'unknown_option', () => `${formatPath(p)} is not a ${what} field; did you mean ${reverse[k]}?`);
       continue;
     }
-    out[has(map, k) ? (map[k] as string) : k] = v;
+    put(out, has(map, k) ? (map[k] as string) : k, v);
   }
   return out;
 }
@@ -124,12 +126,15 @@ function strategyFromRay(v: unknown, issues: Issues): unknown {
     for (const side of ['hard', 'soft'] as const) {
       const m = out[side];
       if (!isPlainObject(m)) continue;
+      const listed = ownKeys(m);
+      if (listed.failed) continue; // left as is: validation reports it
       const converted: Record<string, unknown> = {};
-      for (const label of ownKeys(m).keys) {
+      for (const label of listed.keys) {
         const expr = read(m, label);
-        if (isPlainObject(expr)) {
+        const exprKeys = isPlainObject(expr) ? ownKeys(expr) : undefined;
+        if (isPlainObject(expr) && exprKeys !== undefined && !exprKeys.failed) {
           const e: Record<string, unknown> = {};
-          for (const ek of ownKeys(expr).keys) e[ek] = read(expr, ek);
+          for (const ek of exprKeys.keys) put(e, ek, read(expr, ek));
           const op = e.operator;
           if (typeof op === 'string') {
             if (has(OPERATOR_TO_CAMEL, op)) e.operator = OPERATOR_TO_CAMEL[op];
@@ -143,9 +148,9 @@ function strategyFromRay(v: unknown, issues: Issues): unknown {
               );
             }
           }
-          converted[label] = e;
+          put(converted, label, e);
         } else {
-          converted[label] = expr;
+          put(converted, label, expr);
         }
       }
       out[side] = converted;
@@ -206,7 +211,8 @@ export function fromRayOptions(snake: unknown): TaskOptions {
     throwIssues(issues.list, rayNamer);
   }
   const camel: Record<string, unknown> = {};
-  const { keys, symbols } = ownKeys(snake);
+  const { keys, symbols, failed } = ownKeys(snake);
+  if (failed) unreadable(issues, []);
   for (const s of symbols) {
     const label = s.toString();
     issues.add([label], 'unknown_option', () => `${label} is not a task option (symbol keys are not allowed)`);

@@ -60,3 +60,14 @@ describe('matchesRetryExceptions (ray-task-options.md §3.8, §8)', () => {
     expect(matchesRetryExceptions(retry, error)).toBe(expected);
   });
 });
+
+describe('errors from another realm (vm context)', () => {
+  it('walks their prototype chain too', async () => {
+    const vm = await import('node:vm');
+    const err = vm.runInContext('class HttpError extends Error {}; new HttpError("x")', vm.createContext({}));
+    expect(errorTypeChain(err)).toEqual(['HttpError', 'Error']);
+    expect(matchesRetryExceptions(['HttpError'], err)).toBe(true);
+    expect(matchesRetryExceptions([HttpError], err)).toBe(true); // by name: classes differ across realms
+    expect(matchesRetryExceptions([TypeError], err)).toBe(false);
+  });
+});

@@ -35,6 +35,13 @@ describe('mergeRuntimeEnv (ray-task-options.md §9)', () => {
     expect(mergeRuntimeEnv(parent, child)).toEqual(expected);
   });
 
+  it('keeps a JSON __proto__ variable as data', () => {
+    const child = JSON.parse('{"envVars":{"__proto__":"x"}}') as RuntimeEnv;
+    const merged = mergeRuntimeEnv({ envVars: { A: '1' } }, child, {});
+    expect(Object.getPrototypeOf(merged.envVars)).toBe(Object.prototype);
+    expect(Object.keys(merged.envVars ?? {})).toEqual(['A', '__proto__']);
+  });
+
   it('does not mutate inputs', () => {
     const parent = { envVars: { a: '1' } };
     const child = { envVars: { b: '2' } };

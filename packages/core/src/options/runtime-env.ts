@@ -1,5 +1,6 @@
 // Runtime-env inheritance (Ray's OverrideRuntimeEnv) and `${VAR}` expansion.
 import type { RuntimeEnv } from '../types.js';
+import { put } from './internal.js';
 
 const VAR = /\$(\w+|\{[^}]*\})/g;
 
@@ -36,13 +37,13 @@ export function mergeRuntimeEnv(
     if (k === 'envVars' && out.envVars !== undefined) {
       out.envVars = { ...out.envVars, ...(v as Record<string, string>) };
     } else {
-      out[k] = v;
+      put(out, k, v);
     }
   }
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   if (out.envVars !== undefined) {
     const vars: Record<string, string> = {};
-    for (const [k, v] of Object.entries(out.envVars)) vars[k] = env === undefined ? v : expandEnvVars(v, env);
+    for (const [k, v] of Object.entries(out.envVars)) put(vars, k, env === undefined ? v : expandEnvVars(v, env));
     out.envVars = vars;
   }
   return out;

@@ -12,7 +12,7 @@ function issuesOf(input: unknown, inOptions = false) {
     expect(e).toBeInstanceOf(TaskOptionsError);
     return (e as TaskOptionsError).issues;
   }
-  throw new Error(`expected ${JSON.stringify(input)} to be rejected`);
+  throw new Error(`expected ${String(input)} to be rejected`);
 }
 
 /** [description, input, code, path, message fragment] — each must yield exactly this one issue. */
@@ -838,5 +838,94 @@ describe('all issues at once', () => {
       expect.stringContaining('multiple of 0.0001'),
       expect.stringContaining('whole number'),
     ]);
+  });
+});
+
+describe('edge cases', () => {
+  it('rejects symbol keys inside a map', () => {
+    const issues = issuesOf({ resources: { [Symbol('s')]: 1, ok: 1 } });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([['invalid_value', ['resources']]]);
+  });
+
+  it('rejects NUL in environment variable values', () => {
+    const issues = issuesOf({ runtimeEnv: { envVars: { A: 'x\0y' } } });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([['invalid_value', ['runtimeEnv', 'envVars', 'A']]]);
+  });
+
+  it('rejects holes in retryExceptions', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const issues = issuesOf({ retryExceptions: ['A', , 'B'] });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([['invalid_type', ['retryExceptions', 1]]]);
+  });
+
+  it('rejects runtimeEnv data nested deeper than 32 levels', () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    const issues = issuesOf({ runtimeEnv: { config: deep } });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.code).toBe('invalid_value');
+    expect(issues[0]?.path.slice(0, 3)).toEqual(['runtimeEnv', 'config', 'd']);
+    expect(issues[0]?.message).toContain('nested more than 32 levels');
+  });
+
+  it('drops undefined fields inside runtimeEnv and _metadata', () => {
+    expect(validateTaskOptions({ runtimeEnv: { envVars: { A: '1' }, pip: undefined } })).toEqual({
+      runtimeEnv: { envVars: { A: '1' } },
+    });
+  });
+
+  it('a throwing getter inside a map becomes an issue', () => {
+    const resources = {
+      get licence(): number {
+        throw new Error('boom');
+      },
+    };
+    const issues = issuesOf({ resources });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([['invalid_type', ['resources', 'licence']]]);
+  });
+
+  it('a proxy whose ownKeys trap throws is reported, not thrown through', () => {
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('trap');
+        },
+      },
+    );
+    const top = issuesOf(proxy);
+    expect(top.map((i) => [i.code, i.path])).toEqual([['invalid_value', []]]);
+    expect(top[0]?.message).toContain('cannot be read');
+    const nested = issuesOf({ resources: proxy, _metadata: { ns: proxy } });
+    expect(nested.map((i) => [i.code, i.path])).toEqual([
+      ['invalid_value', ['resources']],
+      ['invalid_value', ['_metadata', 'ns']],
+    ]);
+  });
+
+  it('does not pollute Object.prototype through JSON-parsed input', () => {
+    const input = JSON.parse(
+      '{"_metadata":{"__proto__":{"polluted":true}},"runtimeEnv":{"config":{"__proto__":{"polluted":true}}}}',
+    );
+    expect(() => validateTaskOptions(input)).toThrow(TaskOptionsError);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('values from another realm (vm context)', () => {
+  it('accepts plain objects and Error classes from another realm', async () => {
+    const vm = await import('node:vm');
+    const ctx = vm.createContext({});
+    const options = vm.runInContext(
+      '({ numCpus: 2, resources: { licence: 1 }, retryExceptions: [class HttpError extends Error {}, RangeError] })',
+      ctx,
+    ) as Record<string, unknown>;
+    const out = validateTaskOptions(options);
+    expect(out.numCpus).toBe(2);
+    expect(out.resources).toEqual({ licence: 1 });
+    expect(out.retryExceptions).toHaveLength(2);
+    const notError = vm.runInContext('[class Foo {}]', ctx) as unknown[];
+    const issues = issuesOf({ retryExceptions: notError });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([['invalid_value', ['retryExceptions', 0]]]);
   });
 });

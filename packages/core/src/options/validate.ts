@@ -23,6 +23,7 @@ import {
   ownKeys,
   read,
   throwIssues,
+  unreadable,
 } from './internal.js';
 import { isLabelSelectorValue, isLabelValue, labelKeyProblem } from './labels.js';
 import { isOptionName, unknownOptionMessage } from './names.js';
@@ -65,7 +66,8 @@ export function checkTaskOptions(
     issues.add([], 'invalid_type', () => `task options must be a plain object (got ${describe(input)})`);
     return { value: {}, issues: issues.list };
   }
-  const { keys, symbols } = ownKeys(input);
+  const { keys, symbols, failed } = ownKeys(input);
+  if (failed) unreadable(issues, []);
   for (const s of symbols) {
     const label = s.toString();
     issues.add([label], 'unknown_option', () => `${label} is not a task option (symbol keys are not allowed)`);
@@ -270,7 +272,8 @@ function mapKeys(
   what: string,
   opts: { allowEmpty?: boolean } = {},
 ): string[] {
-  const { keys, symbols } = ownKeys(obj);
+  const { keys, symbols, failed } = ownKeys(obj);
+  if (failed) unreadable(issues, path);
   if (symbols.length > 0) {
     issues.add(path, 'invalid_value', (n) => `${n.p(path)} must not have symbol keys (${what} are strings)`);
   }
@@ -601,7 +604,8 @@ function strategyFields(
   issues: Issues,
 ): Map<string, unknown> {
   const fields = new Map<string, unknown>();
-  const { keys, symbols } = ownKeys(obj);
+  const { keys, symbols, failed } = ownKeys(obj);
+  if (failed) unreadable(issues, path);
   if (symbols.length > 0) {
     issues.add(path, 'invalid_value', (n) => `${n.p(path)} must not have symbol keys`);
   }
