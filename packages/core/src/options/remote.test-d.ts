@@ -66,6 +66,14 @@ describe('remote() types', () => {
     expectTypeOf<Returns<number, 2>>().toEqualTypeOf<[unknown, unknown]>();
   });
 
+  it('any remote function is assignable to the bare RemoteFunction (what executors accept)', () => {
+    const take = (_rf: RemoteFunction): void => undefined;
+    take(remote(pair).options({ numReturns: 2 }));
+    take(remote(gen, { numReturns: 'streaming' }));
+    take(remote(concat).options({ numReturns: 0 }));
+    expectTypeOf(remote(list, { numReturns: 3 })).toMatchTypeOf<RemoteFunction>();
+  });
+
   it('rejects wrong options and wrong arity at compile time', () => {
     // @ts-expect-error numGpus must be a number
     remote(concat, { numGpus: '1' });
