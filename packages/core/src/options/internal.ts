@@ -107,6 +107,7 @@ export function read(obj: object, key: string): unknown {
 
 /** Short, safe description of a value for error messages. */
 export function describe(v: unknown): string {
+  if (v === UNREADABLE) return 'a value whose getter threw';
   switch (typeof v) {
     case 'number':
       return Object.is(v, -0) ? '-0' : String(v);
@@ -126,7 +127,6 @@ export function describe(v: unknown): string {
       return 'a function';
     default:
       if (v === null) return 'null';
-      if (v === UNREADABLE) return 'an unreadable value';
       if (Array.isArray(v)) return 'an array';
       if (isPlainObject(v)) return 'an object';
       try {

@@ -796,6 +796,12 @@ describe('validateTaskOptions: accepted values', () => {
     const issues = issuesOf(hostile);
     expect(issues[0]?.path).toEqual(['numCpus']);
     expect(issues[0]?.code).toBe('invalid_type');
+    expect(issues[0]?.message).toContain('getter threw');
+  });
+
+  it('tolerates a null or missing context', () => {
+    expect(validateTaskOptions({ maxCalls: 1 }, null as never)).toEqual({ maxCalls: 1 });
+    expect(validateTaskOptions({ maxCalls: 1 }, undefined)).toEqual({ maxCalls: 1 });
   });
 });
 

@@ -58,10 +58,11 @@ const LABEL_OPERATORS_SNAKE: Readonly<Record<(typeof LABEL_OPERATORS)[number], s
 /** Runs every check; returns the cleaned copy and the issues found. */
 export function checkTaskOptions(
   input: unknown,
-  ctx: ValidationContext = {},
+  ctx?: ValidationContext,
 ): { value: TaskOptions; issues: readonly PendingIssue[] } {
   const issues = new Issues();
   const out: Record<string, unknown> = {};
+  const inOptions = typeof ctx === 'object' && ctx !== null && ctx.inOptions === true;
   if (!isPlainObject(input)) {
     issues.add([], 'invalid_type', () => `task options must be a plain object (got ${describe(input)})`);
     return { value: {}, issues: issues.list };
@@ -78,7 +79,7 @@ export function checkTaskOptions(
       issues.add([key], 'unknown_option', (n) => unknownOptionMessage(key, n));
       continue;
     }
-    if (key === 'maxCalls' && ctx.inOptions === true) {
+    if (key === 'maxCalls' && inOptions) {
       issues.add(
         [key],
         'not_overridable',
