@@ -26,7 +26,6 @@ import {
 } from './placement-group.js';
 
 const U = RESOURCE_UNIT_SCALING;
-const SPREAD_THRESHOLD = 0.5;
 
 /** The answer of {@link Cluster.schedule}. */
 export type ScheduleResult =
@@ -278,76 +277,69 @@ export class Cluster {
     return best!;
   }
 
+  /**
+   * DEFAULT: Ray's hybrid policy, deterministic. Per class of node (CPU-only requests try nodes
+   * without GPUs first, then the rest): pack onto the lowest-index node where the task fits and
+   * critical utilisation after placement stays below 0.5; otherwise spread onto the node with
+   * the lowest current critical utilisation, compared in steps of 1/64 (Ray picks at random among
+   * its best 20%), ties to the lowest index. A preferred node wins when it ranks no worse.
+   */
   #hybrid(req: ResourceRequest, terms: LabelTerm[] | null, preferredId?: string, exclude?: NodeResources): Decision {
     const cols = this.#cols;
     const nodes = this.#nodes;
-    const cands = this.#candidates(req);
-    const all = cands === nodes;
-    const slow = req._customKeys.length > 0 || terms !== null || exclude !== undefined;
+    const slow = terms !== null || exclude !== undefined;
     const avoidGpu = req._gpu === 0;
     const pref = preferredId === undefined ? undefined : this.#byId.get(preferredId);
-    let prefScore = Infinity;
+    let prefRank = Infinity;
     if (
       pref !== undefined &&
       pref !== exclude &&
       pref._fits(req) &&
       (terms === null || matchesTerms(terms, pref.labels))
     ) {
-      prefScore = truncate(cols.utilisationAfter(pref._sinkIndex, req));
-      if (prefScore === 0 && !(avoidGpu && cols.isGpu(pref._sinkIndex))) return pref;
+      prefRank = cols.rank(pref._sinkIndex, req);
+      if (prefRank === -1 && !(avoidGpu && cols.isGpu(pref._sinkIndex))) return pref;
     }
-    let bestNg = -1;
-    let bestNgScore = Infinity;
-    let best = -1;
-    let bestScore = Infinity;
-    // Hot loop over the row-major column store (see Columns). Field offsets are literals (imported
-    // constants cost a module-binding load each): 0 CPU_FREE, 1 MEM_FREE, 2 OSM_FREE, 3 GPU_FULL,
-    // 4 GPU_MAX, 5 CPU_INV, 6 MEM_INV, 7 OSM_INV, 8 CPU_TOT, 9 MEM_TOT, 10 OSM_TOT, 11 GPU_TOT.
-    const d = cols.d;
-    const rc = req._cpu;
-    const rm = req._mem;
-    const ro = req._osm;
-    const rg = req._gpu;
-    const unit = U; // module constants hoisted into locals for the hot loop
-    const threshold = SPREAD_THRESHOLD;
-    const whole = rg >= unit;
-    const m = cands.length;
-    for (let k = 0; k < m; k++) {
-      const i = all ? k : cands[k]!._sinkIndex;
-      const o = i * 12; // STRIDE
-      const cf = d[o + 0]!;
-      const mf = d[o + 1]!;
-      const of = d[o + 2]!;
-      if (cf < rc || mf < rm || of < ro) continue;
-      if (rg > 0 && (whole ? d[o + 3]! * unit < rg : d[o + 4]! < rg)) continue;
-      if (slow) {
-        const n = nodes[i]!;
-        if (n === exclude || !n._fits(req)) continue;
-        if (terms !== null && !matchesTerms(terms, n.labels)) continue;
+    const cands = this.#candidates(req);
+    for (let cls = avoidGpu ? 0 : 1; cls <= 1; cls++) {
+      // Requests without label selectors or exclusions use the index; the scan gives the same answer.
+      const row = slow ? this.#hybridScan(cands, cls, req, terms, exclude) : cols.bestHybrid(cls, req);
+      if (row >= 0) {
+        const usePref = pref !== undefined && prefRank <= cols.lastRank && (cls === 1 || !cols.isGpu(pref._sinkIndex));
+        return usePref ? pref : nodes[row]!;
       }
-      let s = (d[o + 8]! - cf + rc) * d[o + 5]!;
-      const sm = (d[o + 9]! - mf + rm) * d[o + 6]!;
-      if (sm > s) s = sm;
-      const so = (d[o + 10]! - of + ro) * d[o + 7]!;
-      if (so > s) s = so;
-      if (s < threshold) s = 0;
-      if (s < bestScore) {
-        best = i;
-        bestScore = s;
-      }
-      if (avoidGpu) {
-        if (d[o + 11] === 0 && s < bestNgScore) {
-          bestNg = i;
-          bestNgScore = s;
-          if (s === 0) break;
-        }
-      } else if (s === 0) break;
     }
-    if (bestNg >= 0) {
-      return pref !== undefined && !cols.isGpu(pref._sinkIndex) && prefScore <= bestNgScore ? pref : nodes[bestNg]!;
-    }
-    if (best >= 0) return pref !== undefined && prefScore <= bestScore ? pref : nodes[best]!;
     return this.#waitOrInfeasible(req, cands, terms, exclude);
+  }
+
+  /** Linear form of {@link Columns.bestHybrid} over candidate nodes (custom resources, labels, exclusions). */
+  #hybridScan(
+    cands: readonly NodeResources[],
+    cls: number,
+    req: ResourceRequest,
+    terms: LabelTerm[] | null,
+    exclude: NodeResources | undefined,
+  ): number {
+    const cols = this.#cols;
+    let best = -1;
+    let bestRank = Infinity;
+    for (let k = 0; k < cands.length; k++) {
+      const n = cands[k]!;
+      const i = n._sinkIndex;
+      if ((cols.isGpu(i) ? 1 : 0) !== cls || n === exclude || !cols.fits(i, req) || !n._fits(req)) continue;
+      if (terms !== null && !matchesTerms(terms, n.labels)) continue;
+      const r = cols.rank(i, req);
+      if (r === -1) {
+        cols.lastRank = -1;
+        return i;
+      }
+      if (r < bestRank) {
+        best = i;
+        bestRank = r;
+      }
+    }
+    cols.lastRank = bestRank;
+    return best;
   }
 
   #spread(req: ResourceRequest, terms: LabelTerm[] | null): Decision {
@@ -718,11 +710,6 @@ export class Cluster {
     }
     return null;
   }
-}
-
-/** Ray's spread threshold: utilisation below 0.5 scores 0. */
-function truncate(s: number): number {
-  return s < SPREAD_THRESHOLD ? 0 : s;
 }
 
 /** Best node by Ray's LeastResourceScorer, skipping (skip=true) or restricted to a set. */

@@ -93,3 +93,58 @@ describe('randomized soak', () => {
     }
   }, 30_000);
 });
+
+describe('DEFAULT index', () => {
+  it('the indexed DEFAULT path picks the same node as the linear scan (20,000 random decisions)', () => {
+    const rnd = prng(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const make = () => {
+      const c = new Cluster();
+      for (let i = 0; i < 300; i++) {
+        const total: Record<string, number> = { CPU: [2, 4, 8, 3][i % 4]!, memory: [4, 8, 16][i % 3]! * 2 ** 20 };
+        if (i % 5 === 0) total.GPU = 1 + (i % 4);
+        if (i % 7 === 0) total.object_store_memory = 2 ** 20;
+        if (i % 3 === 0) total.licence = 2;
+        if (i % 6 === 0) total.seat = 1;
+        c.addNode(new NodeResources(total, { nodeId: `n${i}` }));
+      }
+      return c;
+    };
+    const fast = make();
+    const slow = make();
+    const held: [Allocation, Allocation][] = [];
+    let compared = 0;
+    for (let op = 0; op < 20_000; op++) {
+      if (held.length > 0 && (rnd() < 0.4 || held.length > 900)) {
+        const i = Math.floor(rnd() * held.length);
+        const [a, b] = held[i]!;
+        held[i] = held[held.length - 1]!;
+        held.pop();
+        fast.release(a);
+        slow.release(b);
+        continue;
+      }
+      const demand: Record<string, number> = { CPU: pick([0.5, 1, 1, 2, 0.25, 3]) };
+      if (rnd() < 0.2) demand.GPU = pick([0.5, 1, 0.25, 2]);
+      if (rnd() < 0.3) demand.memory = Math.floor(rnd() * 2 ** 22);
+      if (rnd() < 0.05) demand.object_store_memory = 2 ** 18;
+      if (rnd() < 0.15) demand.licence = pick([0.5, 1]);
+      if (rnd() < 0.05) demand.seat = 0.5;
+      const pref = rnd() < 0.1 ? { preferredNodeId: `n${Math.floor(rnd() * 300)}` } : {};
+      const a = fast.schedule(demand, 'DEFAULT', pref);
+      const b = slow.schedule(demand, 'DEFAULT', { ...pref, labelSelector: {} }); // forces the linear scan
+      if (a.status !== b.status || (a.status === 'scheduled' && b.status === 'scheduled' && a.nodeId !== b.nodeId)) {
+        throw new Error(
+          `op ${op}: indexed ${JSON.stringify(a)} vs scan ${JSON.stringify(b)} for ${JSON.stringify(demand)}`,
+        );
+      }
+      if (a.status === 'scheduled' && b.status === 'scheduled') {
+        held.push([a.allocation, b.allocation]);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(5000);
+    // the run must have reached the loaded regime (every node past the 0.5 threshold at some point)
+    expect(fast.nodes.filter((n) => n.available.CPU! <= n.total.CPU! / 2).length).toBeGreaterThan(100);
+  });
+});
