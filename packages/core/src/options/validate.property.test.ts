@@ -94,14 +94,18 @@ const validish = {
     fc.boolean(),
     fc.array(fc.constantFrom<unknown>(HttpError, TypeError, 'TimeoutError', 'Error'), { maxLength: 3 }),
   ),
-  runtimeEnv: fc.record(
-    {
-      envVars: fc.dictionary(envName, fc.string({ maxLength: 10 }), { maxKeys: 3 }),
-      workingDir: fc.string({ minLength: 1, maxLength: 10 }),
-      pip: fc.array(fc.string({ maxLength: 6 }), { maxLength: 2 }),
-      config: fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), json, { maxKeys: 2 }),
-    },
-    { requiredKeys: [] },
+  runtimeEnv: fc.oneof(
+    fc.constant({}),
+    fc.constant({ envVars: {} }),
+    fc.record(
+      {
+        envVars: fc.dictionary(envName, fc.string({ maxLength: 10 }), { maxKeys: 3 }),
+        workingDir: fc.string({ minLength: 1, maxLength: 10 }),
+        pip: fc.array(fc.string({ maxLength: 6 }), { maxLength: 2 }),
+        config: fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), json, { maxKeys: 2 }),
+      },
+      { requiredKeys: [] },
+    ),
   ),
   schedulingStrategy: strategy,
   enableTaskEvents: fc.boolean(),
@@ -290,6 +294,50 @@ describe('validateTaskOptions under random and hostile input (fast-check)', { ti
         attempt(() => validateTaskOptions(input));
         attempt(() => fromRayOptions(input));
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('mergeTaskOptions laws (fast-check)', { timeout: 60_000 }, () => {
+  const valid = validOptions.filter((o) => attempt(() => validateTaskOptions(o)).ok).map((o) => validateTaskOptions(o));
+
+  it('overrides win key by key, base fills the rest, _metadata merges per namespace', () => {
+    fc.assert(
+      fc.property(valid, valid, (base, over) => {
+        const { maxCalls: _ignored, ...overrides } = over;
+        const merged = mergeTaskOptions(base, overrides);
+        expect(validateTaskOptions(merged)).toEqual(merged);
+        for (const [k, v] of Object.entries(merged)) {
+          const key = k as keyof typeof merged;
+          if (key === '_metadata') {
+            for (const [ns, cfg] of Object.entries(v as Record<string, object>)) {
+              expect(cfg).toEqual({ ...base._metadata?.[ns], ...overrides._metadata?.[ns] });
+            }
+          } else if (key === 'runtimeEnv') {
+            // An empty runtimeEnv override ({} or { envVars: {} }) keeps the base's.
+            const env = overrides.runtimeEnv;
+            const empty =
+              env === undefined ||
+              Object.entries(env).every(([ek, ev]) => ek === 'envVars' && Object.keys(ev as object).length === 0);
+            expect(v).toBe(empty ? base.runtimeEnv : env);
+          } else if (key in overrides) {
+            expect(v).toBe(overrides[key as keyof typeof overrides]);
+          } else {
+            expect(v).toBe(base[key]);
+          }
+        }
+        const expectedKeys = new Set([...Object.keys(base), ...Object.keys(overrides)]);
+        if (base.runtimeEnv === undefined && !('runtimeEnv' in merged)) {
+          // only possible when the override was an empty env
+          expect(Object.values(overrides.runtimeEnv ?? {}).every((ev) => Object.keys(ev as object).length === 0)).toBe(
+            true,
+          );
+          expectedKeys.delete('runtimeEnv');
+        }
+        expect(new Set(Object.keys(merged))).toEqual(expectedKeys);
+        expect(mergeTaskOptions(base, {})).toEqual(base);
       }),
       { numRuns: 200 },
     );
