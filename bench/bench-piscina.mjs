@@ -75,6 +75,7 @@ async function scenario(label, name) {
     return {
       who,
       wall,
+      best: Math.min(...runs.map((x) => x.wall)),
       main: median(runs.map((x) => x.main)),
       throughput: (TASKS / wall) * 1000,
       p50: median(runs.map((x) => x.p50)),
@@ -84,20 +85,31 @@ async function scenario(label, name) {
   const a = row('raw Piscina', r.raw);
   const b = row('TaskPool', r.tp);
   console.log(`\n${label}: ${TASKS} tasks, ${THREADS} threads, median of ${ROUNDS} interleaved rounds`);
-  console.log('| executor | wall ms | tasks/s | p50 ms | p99 ms | main-thread busy ms |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log('| executor | wall ms (median) | wall ms (best) | tasks/s | p50 ms | p99 ms | main-thread busy ms |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const x of [a, b]) {
-    const cells = [x.wall.toFixed(1), x.throughput.toFixed(0), x.p50.toFixed(2), x.p99.toFixed(2), x.main.toFixed(1)];
+    const cells = [
+      x.wall.toFixed(1),
+      x.best.toFixed(1),
+      x.throughput.toFixed(0),
+      x.p50.toFixed(2),
+      x.p99.toFixed(2),
+      x.main.toFixed(1),
+    ];
     console.log(`| ${x.who} | ${cells.join(' | ')} |`);
   }
+  // On a shared machine the best round is the least disturbed: report both.
   const ratio = b.wall / a.wall;
-  console.log(`wall-time ratio TaskPool / raw Piscina: ${ratio.toFixed(3)}×`);
-  return ratio;
+  const bestRatio = b.best / a.best;
+  console.log(`wall-time ratio TaskPool / raw Piscina: median ${ratio.toFixed(3)}×, best ${bestRatio.toFixed(3)}×`);
+  return { ratio, bestRatio };
 }
 
 console.log(`Node ${process.version}, ${availableParallelism()} CPUs`);
 const noop = await scenario('no-op tasks', undefined);
 const ms1 = await scenario('1 ms tasks (setTimeout 1 ms)', 'sleep1');
+const f = (x) => x.toFixed(3);
 console.log(
-  `\nsummary: no-op ratio ${noop.toFixed(3)}× (target ≤ 1.10×), 1 ms ratio ${ms1.toFixed(3)}× (target ≤ 1.03×)`,
+  `\nsummary (median / best round): no-op ${f(noop.ratio)}× / ${f(noop.bestRatio)}× (target ≤ 1.10×), ` +
+    `1 ms ${f(ms1.ratio)}× / ${f(ms1.bestRatio)}× (target ≤ 1.03×)`,
 );
