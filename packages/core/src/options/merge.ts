@@ -55,7 +55,11 @@ export function mergeTaskOptions(base: TaskOptions, overrides: TaskOptions): Tas
  * @throws {@link TaskOptionsError} when `options` are invalid.
  */
 export function resolveTaskOptions(options: TaskOptions): ResolvedTaskOptions {
-  const o = validateTaskOptions(options);
+  return resolveValidated(validateTaskOptions(options));
+}
+
+/** {@link resolveTaskOptions} for options that were already validated (shares their maps). */
+export function resolveValidated(o: TaskOptions): ResolvedTaskOptions {
   const numGpus = o.numGpus ?? 0;
   return {
     numReturns: o.numReturns ?? 1,

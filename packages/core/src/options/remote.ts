@@ -1,6 +1,6 @@
 // remote(): a function bound to its validated task options.
 import type { ResolvedTaskOptions, TaskOptions } from '../types.js';
-import { mergeTaskOptions, resolveTaskOptions } from './merge.js';
+import { mergeTaskOptions, resolveValidated } from './merge.js';
 import { validateTaskOptions } from './validate.js';
 
 /** What {@link TaskOptions.numReturns} can be, as a type parameter. */
@@ -114,10 +114,11 @@ class RemoteFunctionImpl<F extends AnyFunction, N extends NumReturns> implements
   readonly taskOptions: Readonly<TaskOptions>;
   readonly resolvedOptions: Readonly<ResolvedTaskOptions>;
 
+  /** `options` must be validated (and owned: it is frozen). */
   constructor(fn: F, options: TaskOptions) {
     this.fn = fn;
     this.taskOptions = deepFreeze(options);
-    this.resolvedOptions = deepFreeze(resolveTaskOptions(options));
+    this.resolvedOptions = deepFreeze(resolveValidated(options));
     this.name = options.name ?? (fn.name !== '' ? fn.name : 'anonymous');
     Object.defineProperty(this, BRAND, { value: true });
     Object.freeze(this);
@@ -125,7 +126,9 @@ class RemoteFunctionImpl<F extends AnyFunction, N extends NumReturns> implements
 
   options<const O extends TaskOptionsOverrides>(overrides: O): RemoteFunction<F, NumReturnsOf<O, N>> {
     const checked = validateTaskOptions(overrides, { inOptions: true });
-    const merged = validateTaskOptions(mergeTaskOptions(this.taskOptions, checked));
+    // Both sides are valid and every cross-field rule lives inside one option, so the merge
+    // is valid too (the property tests check this).
+    const merged = mergeTaskOptions(this.taskOptions, checked);
     return new RemoteFunctionImpl<F, NumReturnsOf<O, N>>(this.fn, merged);
   }
 }
