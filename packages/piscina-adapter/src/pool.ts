@@ -184,7 +184,13 @@ class Task {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Flat log: [attempt, stateCode, timestamp, ...]. Only for visible tasks. */
   log: number[] | undefined;
-  attempts: AttemptRecord[] | undefined;
+  /** Facts of the current attempt (for events); earlier attempts are in `past`. */
+  aResources: Readonly<Record<string, number>> | undefined;
+  aGpuIds: readonly number[] | readonly string[] = NO_GPUS;
+  aThreadId = -1;
+  aErrorType: string | undefined;
+  aErrorMessage: string | undefined;
+  past: AttemptRecord[] | undefined;
   stream: ObjectRefGenerator | undefined;
   streamed = 0;
   port: MessagePort | undefined;
@@ -223,7 +229,6 @@ class Task {
     this.reject = rej;
     if (spec.visible) {
       this.log = [];
-      this.attempts = [];
     }
   }
 
@@ -798,13 +803,8 @@ export class TaskPool {
     t.running = false;
     t.state = 'SUBMITTED_TO_WORKER';
     if (t.log !== undefined) {
-      t.attempts!.push({
-        resources: alloc.resources,
-        gpuIds: alloc.gpuIds,
-        threadId: -1,
-        errorType: undefined,
-        errorMessage: undefined,
-      });
+      t.aResources = alloc.resources;
+      t.aGpuIds = t.spec.gpu ? alloc.gpuIds : NO_GPUS;
       this.#record(t, 2); // SUBMITTED_TO_WORKER
     }
     const spec = t.spec;
@@ -865,7 +865,7 @@ export class TaskPool {
     t.running = true;
     t.state = 'RUNNING';
     if (t.log !== undefined) {
-      t.attempts![t.attempts!.length - 1]!.threadId = t.threadId;
+      t.aThreadId = t.threadId;
       this.#record(t, 3); // RUNNING
     }
   }
@@ -971,7 +971,10 @@ export class TaskPool {
     const max = t.spec.maxRetries;
     // A stream that already yielded items cannot be replayed without duplicates.
     if (retryable && (max === -1 || t.attempt < max) && t.streamed === 0 && this.#closing !== 'destroyed') {
-      if (t.log !== undefined) this.#recordFailure(t, errorType, error.message);
+      if (t.log !== undefined) {
+        this.#recordFailure(t, errorType, error.message);
+        this.#archiveAttempt(t);
+      }
       t.attempt++;
       t.bypassed = 0;
       const delay = backoffDelay(t.spec.backoff, t.attempt);
@@ -1026,21 +1029,26 @@ export class TaskPool {
   }
 
   #recordFailure(t: Task, errorType: string, message: string): void {
-    const a = t.attempts![t.attempt];
-    if (a !== undefined) {
-      a.errorType = errorType;
-      a.errorMessage = message;
-    } else {
-      t.attempts![t.attempt] = {
-        resources: undefined,
-        gpuIds: NO_GPUS,
-        threadId: -1,
-        errorType,
-        errorMessage: message,
-      };
-    }
+    t.aErrorType = errorType;
+    t.aErrorMessage = message;
     t.state = 'FAILED';
     this.#record(t, 5); // FAILED
+  }
+
+  /** Moves the current attempt's facts to `past` before a retry. */
+  #archiveAttempt(t: Task): void {
+    (t.past ??= [])[t.attempt] = {
+      resources: t.aResources,
+      gpuIds: t.aGpuIds,
+      threadId: t.aThreadId,
+      errorType: t.aErrorType,
+      errorMessage: t.aErrorMessage,
+    };
+    t.aResources = undefined;
+    t.aGpuIds = NO_GPUS;
+    t.aThreadId = -1;
+    t.aErrorType = undefined;
+    t.aErrorMessage = undefined;
   }
 
   /** Records state `code` (index in STATES) of the current attempt; emits only when someone listens. */
@@ -1051,8 +1059,10 @@ export class TaskPool {
   }
 
   #event(t: Task, attempt: number, state: TaskState, timestamp: number): TaskEvent {
-    const a = t.attempts![attempt];
     const code = STATE_CODE[state];
+    const cur = attempt === t.attempt;
+    const a = cur ? undefined : t.past?.[attempt];
+    const threadId = cur ? t.aThreadId : (a?.threadId ?? -1);
     return {
       taskId: t.id,
       name: t.name,
@@ -1060,11 +1070,11 @@ export class TaskPool {
       state,
       timestamp,
       nodeId: this.#nodeId,
-      resources: code >= 2 ? a?.resources : undefined,
-      gpuIds: code >= 2 ? a?.gpuIds : undefined,
-      threadId: code >= 3 && a !== undefined && a.threadId !== -1 ? a.threadId : undefined,
-      errorType: state === 'FAILED' ? a?.errorType : undefined,
-      errorMessage: state === 'FAILED' ? a?.errorMessage : undefined,
+      resources: code >= 2 ? (cur ? t.aResources : a?.resources) : undefined,
+      gpuIds: code >= 2 ? (cur ? t.aGpuIds : a?.gpuIds) : undefined,
+      threadId: code >= 3 && threadId !== -1 ? threadId : undefined,
+      errorType: state === 'FAILED' ? (cur ? t.aErrorType : a?.errorType) : undefined,
+      errorMessage: state === 'FAILED' ? (cur ? t.aErrorMessage : a?.errorMessage) : undefined,
     };
   }
 
@@ -1099,14 +1109,14 @@ export class TaskPool {
       const events: TaskEvent[] = [];
       const log = t.log!;
       for (let i = 0; i < log.length; i += 3) events.push(this.#event(t, log[i]!, STATES[log[i + 1]!]!, log[i + 2]!));
-      const last = t.attempts!.at(-1);
+      const lastErrorType = t.aErrorType;
       out.push({
         taskId: t.id,
         name: t.name,
         state: t.state,
         attempt: t.attempt,
         nodeId: this.#nodeId,
-        errorType: t.state === 'FAILED' ? last?.errorType : undefined,
+        errorType: t.state === 'FAILED' ? lastErrorType : undefined,
         events,
       });
     }
