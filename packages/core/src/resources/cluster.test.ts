@@ -186,6 +186,7 @@ describe('Cluster: labels', () => {
     expect(on({ region: '!in(us-west1,us-west2)' })).toBe('e1');
     expect(on({ tier: '!spot' })).toBe('w2'); // absent label matches a negation
     expect(on({ tier: 'in(ondemand)' })).toBe('e1');
+    expect(on({ zone: '' })).toBe('w1'); // '' matches an absent or empty label
     expect(c.schedule({ CPU: 1 }, 'DEFAULT', { labelSelector: { region: 'eu' } })).toEqual({
       status: 'infeasible',
       reason: 'no node matches labelSelector {region: "eu"}',
@@ -253,6 +254,11 @@ describe('Cluster: membership and release', () => {
     expect(c.schedule({ CPU: 1 }, { type: 'nodeAffinity', nodeId: 'a' })).toMatchObject({ status: 'infeasible' });
     expect(c.release(r3.allocation)).toBe(true);
     expect(() => c.release(r3.allocation)).toThrow(AllocationError);
+    // the scheduler's index follows the removal
+    expect(nodeOf(c.schedule({ CPU: 2 }))).toBe('b');
+    expect(c.schedule({ CPU: 1 })).toEqual({ status: 'waiting' });
+    c.addNode(new NodeResources({ CPU: 4, GPU: 1 }, { nodeId: 'g' }));
+    expect(nodeOf(c.schedule({ CPU: 1 }))).toBe('g');
     expect(() => c.removeNode('a')).toThrow(new ClusterError('unknown_node', 'node a is not in the cluster'));
   });
 

@@ -480,7 +480,7 @@ export class ResourceLedger {
 
 /** Formats a quantity without float noise (at most 4 decimals). */
 export function fmt(q: number): string {
-  return String(Math.round(q * U) / U === q ? q : Math.round(q * U) / U);
+  return String(Math.round(q * U) / U);
 }
 
 function instFits(inst: Float64Array, u: number): boolean {
