@@ -501,7 +501,10 @@ function describeLedger(l: ResourceLedger): string {
 
 /** Options of {@link NodeResources}. */
 export interface NodeResourcesOptions {
-  /** Node id; the node advertises `node:<id>: 1`. @default `node-<n>` (a process-wide counter) */
+  /**
+   * Node id; when given, the node advertises `node:<id>: 1` (Ray's node resource).
+   * @default `node-<n>` (a process-wide counter; no `node:` resource is advertised)
+   */
   nodeId?: string;
   /** Node labels, matched by `labelSelector` and the `nodeLabel` strategy. */
   labels?: Readonly<Record<string, string>>;
@@ -609,7 +612,7 @@ export class NodeResources extends ResourceLedger {
     if (issues.length > 0) throw new TaskOptionsError(issues);
     const id = nodeId as string;
     const has = (name: string) => entries.some((e) => e.name === name);
-    if (!has(`node:${id}`)) entries.push({ name: `node:${id}`, units: U });
+    if (o.nodeId !== undefined && !has(`node:${id}`)) entries.push({ name: `node:${id}`, units: U });
     if (typeof at === 'string' && !has(`accelerator_type:${at}`))
       entries.push({ name: `accelerator_type:${at}`, units: U });
     super(id, entries, dev === undefined ? undefined : Object.freeze([...dev]));
