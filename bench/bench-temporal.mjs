@@ -120,6 +120,9 @@ for (const parallel of [false, true]) {
   console.log('|---|---:|---:|');
   console.log(`| proxyActivities (plain Worker) | ${a.toFixed(0)} | ${((N / a) * 1000).toFixed(0)} |`);
   console.log(`| remoteActivity (createTaskWorkers) | ${b.toFixed(0)} | ${((N / b) * 1000).toFixed(0)} |`);
+  console.log(
+    `rounds plain ${r.plain.map((x) => x.toFixed(0)).join(' ')} / taskfit ${r.taskfit.map((x) => x.toFixed(0)).join(' ')}`,
+  );
   ratios[parallel ? 'parallel' : 'sequential'] = b / a;
   console.log(`ratio remoteActivity / proxyActivities: ${(b / a).toFixed(3)}×`);
 }
