@@ -42,7 +42,8 @@ export async function where(): Promise<{
 
 /**
  * Counts itself active under `key`, waits until `target` tasks of the key are active at once
- * (or `waitMs` passed), then holds `holdMs` more. Records the highest concurrency seen.
+ * (or `waitMs` passed), then holds `holdMs` more — time enough for a wrongly admitted extra task
+ * to start. Records the highest concurrency seen.
  */
 export async function overlap(key: string, target: number, waitMs: number, holdMs: number): Promise<number> {
   const now = (probe.active.get(key) ?? 0) + 1;

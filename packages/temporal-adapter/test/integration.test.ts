@@ -65,7 +65,7 @@ describe('routing by resource class', () => {
       classes: [{}, { numGpus: 0.5 }],
       activities,
     });
-    const maxSeen = await bed.run<number[]>('runMany', q, ['overlap', ['halves', 3, 1_500, 50], { numGpus: 0.5 }, 6]);
+    const maxSeen = await bed.run<number[]>('runMany', q, ['overlap', ['halves', 2, 20_000, 500], { numGpus: 0.5 }, 6]);
     expect(probe.maxActive.get('halves')).toBe(2);
     expect(Math.max(...maxSeen)).toBe(2);
     expectFull(m);
