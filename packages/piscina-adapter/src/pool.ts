@@ -479,6 +479,11 @@ export class TaskPool {
       if (event === 'taskEvent') this.#listening = this.events.listenerCount('taskEvent') > 0;
     });
     this.piscina = new Piscina({
+      // Default 'disabled' (Piscina's is 'sync'): TaskPool hands a thread its next task from a
+      // promise callback, after the thread parked in Atomics.wait, so 'sync' costs a futex wake
+      // per task; an event-loop wait is as fast as raw Piscina and lets timers a task left
+      // pending run between tasks. Users may still choose 'sync' or 'async'.
+      atomics: 'disabled',
       ...piscinaOptions,
       filename: ENTRY,
       name: 'default',
@@ -888,6 +893,8 @@ export class TaskPool {
         if (failure.system !== 'terminated') this.#retiring.delete(threadId); // the thread is gone
       } else if (this.#retiring.has(threadId)) this.#retire(threadId);
     }
+    // Settle (and record FINISHED/FAILED) before the freed resources go to the next task, so
+    // events never show more in use than the ledger has. Callers' callbacks run later anyway.
     if (mine) {
       if (t.port === undefined) this.#outcome(t, failure, value);
       else if (failure !== undefined && 'system' in failure) {
