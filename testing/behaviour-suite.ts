@@ -11,7 +11,8 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskOptions, TaskState } from '@taskfit/core';
 import { scratchDir } from './tasks.mjs';
@@ -175,7 +176,10 @@ export function defineBehaviourSuite(
     });
     afterAll(async () => {
       await harness?.close();
-      rmSync(scratchDir(), { recursive: true, force: true });
+      // Only this run's counters: other suites (other executors, in parallel) share the folder.
+      const dir = scratchDir();
+      for (const f of readdirSync(dir))
+        if (f.includes(`-${run}-`)) rmSync(join(dir, f), { recursive: true, force: true });
     });
     afterEach(async () => {
       const snap = await waitFor(
