@@ -176,6 +176,8 @@ class Task {
   settled = false;
   allocation: LedgerAllocation | null = null;
   threadId = -1;
+  /** This attempt reached its function's `maxCalls` on its thread: the thread retires when it settles. */
+  retiresThread = false;
   running = false;
   bypassed = 0;
   feasibilityChecked = false;
@@ -461,7 +463,13 @@ export class TaskPool {
               const key = `${t.fileUrl}#${t.exportName}`;
               const n = (m.get(key) ?? 0) + 1;
               m.set(key, n);
-              if (n >= t.spec.maxCalls) retiring.add(chosen.id);
+              if (n >= t.spec.maxCalls) {
+                // Keep other tasks off this thread from now on; it is terminated when *this*
+                // task settles (Piscina may hand a thread its next task before the previous
+                // task's promise settles, so "any settle on a retiring thread" is too early).
+                retiring.add(chosen.id);
+                t.retiresThread = true;
+              }
             }
             this._running(t);
           }
@@ -805,6 +813,7 @@ export class TaskPool {
   #start(t: Task, alloc: LedgerAllocation): void {
     t.allocation = alloc;
     t.threadId = -1;
+    t.retiresThread = false;
     t.running = false;
     t.state = 'SUBMITTED_TO_WORKER';
     if (t.log !== undefined) {
@@ -891,7 +900,8 @@ export class TaskPool {
         this.#calls.delete(threadId);
         this.#seen.delete(threadId);
         if (failure.system !== 'terminated') this.#retiring.delete(threadId); // the thread is gone
-      } else if (this.#retiring.has(threadId)) this.#retire(threadId);
+      } else if (t.retiresThread) this.#retire(threadId);
+      t.retiresThread = false;
     }
     // Settle (and record FINISHED/FAILED) before the freed resources go to the next task, so
     // events never show more in use than the ledger has. Callers' callbacks run later anyway.

@@ -315,6 +315,19 @@ describe('maxCalls', () => {
     expect(ids[2]).toBe(ids[3]);
     expect(ids[1]).not.toBe(ids[2]);
   });
+
+  it('a thread retires when the task that reached maxCalls settles, not when an earlier task on it does', async () => {
+    // Piscina hands a freed thread its next task before the previous task's promise settles, so
+    // the maxCalls task can start on a thread whose previous (unlimited) task is still settling.
+    // Terminating the thread on that earlier settle would kill the maxCalls task (maxRetries: 0
+    // makes such a kill visible as a WorkerCrashedError).
+    const pool = makePool({ resources: { CPU: 2, GPU: 1 }, maxThreads: 2 });
+    const cpu = pool.remote('thread');
+    const gpu = pool.remote('thread', { numGpus: 1, maxRetries: 0 });
+    const runs = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? gpu.remote() : cpu.remote()));
+    const results = await Promise.allSettled(runs);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([]);
+  });
 });
 
 describe('admission and fairness', () => {
