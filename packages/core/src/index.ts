@@ -20,5 +20,45 @@ export type {
 } from './types.js';
 export { TaskError, TaskFailure, WorkerCrashedError, TaskCancelledError, InfeasibleTaskError } from './task-errors.js';
 export type { SystemFailureKind } from './task-errors.js';
-export * from './options/api.js';
-export * from './resources/api.js';
+
+// Options model: validation, merge, defaults, demand, Ray spelling, remote().
+export { validateTaskOptions } from './options/validate.js';
+export { mergeTaskOptions, resolveTaskOptions, resourceDemand } from './options/merge.js';
+export { fromRayOptions, toRayOptions } from './options/ray.js';
+export type { RayTaskOptions } from './options/ray.js';
+export { mergeRuntimeEnv, expandEnvVars } from './options/runtime-env.js';
+export { matchesRetryExceptions, errorTypeChain } from './options/retry.js';
+export type { SerializedErrorLike } from './options/retry.js';
+export { remote, isRemoteFunction } from './options/remote.js';
+export type {
+  NumReturns,
+  NumReturnsOf,
+  RemoteArgs,
+  RemoteFunction,
+  RemoteNumReturns,
+  RemoteResult,
+  RemoteReturn,
+  Returns,
+  TaskOptionsOverrides,
+  Yielded,
+} from './options/remote.js';
+
+// Resource accounting and scheduling.
+export { RESOURCE_UNIT_SCALING, toUnits, fromUnits } from './resources/fixed-point.js';
+export { UNIT_INSTANCE_RESOURCES, ResourceRequest, compileDemand } from './resources/demand.js';
+export type { ResourceDemand } from './resources/demand.js';
+export { AllocationError } from './resources/errors.js';
+export type { AllocationErrorCode } from './resources/errors.js';
+export { Allocation, NodeResources } from './resources/node-resources.js';
+export type { AllocationData, InstanceShare, NodeResourcesOptions } from './resources/node-resources.js';
+export { Cluster, ClusterError } from './resources/cluster.js';
+export type { ScheduleOptions, ScheduleResult } from './resources/cluster.js';
+export { PlacementGroup } from './resources/placement-group.js';
+export type {
+  Bundle,
+  PlacementGroupOptions,
+  PlacementGroupState,
+  PlacementStrategy,
+} from './resources/placement-group.js';
+export { parseLabelSelector } from './resources/labels.js';
+export type { LabelSelector } from './resources/labels.js';
