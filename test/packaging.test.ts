@@ -113,28 +113,46 @@ afterAll(async () => {
 });
 
 describe('npm pack tarballs', () => {
-  it.each(PACKAGES.map((p) => p.name))('%s ships built JS and declarations, no tests or build info', async (name) => {
-    const result = packed.get(name)!;
-    const files = result.files.map((f) => f.path);
-    expect(files).toContain('package.json');
-    expect(files.filter((f) => /\.test(-d)?\.|__fixtures__|tsbuildinfo|(^|\/)src\//.test(f))).toEqual([]);
+  it.each(PACKAGES.map((p) => p.name))(
+    '%s ships built JS, declarations, maps with their sources, LICENSE and README; no tests or build info',
+    async (name) => {
+      const result = packed.get(name)!;
+      const files = result.files.map((f) => f.path);
+      expect(files).toContain('package.json');
+      expect(files.filter((f) => /\.test(-d)?\.|__fixtures__|tsbuildinfo/.test(f))).toEqual([]);
+      expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md']));
 
-    // Every `exports` target (types and default) is in the tarball.
-    const dir = PACKAGES.find((p) => p.name === name)!.dir;
-    const manifest = JSON.parse(await readFile(path.join(repoRoot, dir, 'package.json'), 'utf8')) as {
-      exports: Record<string, string | { types?: string; default?: string }>;
-    };
-    const targets: string[] = [];
-    for (const [sub, target] of Object.entries(manifest.exports)) {
-      if (sub === './package.json') continue;
-      if (typeof target === 'string') targets.push(target);
-      else {
-        expect(target.types, `${name} exports["${sub}"] has types`).toMatch(/\.d\.ts$/);
-        targets.push(target.types!, target.default!);
+      // Source maps and declaration maps point at files that are in the tarball (src/ ships for them).
+      const dir0 = PACKAGES.find((p) => p.name === name)!.dir;
+      const shipped = new Set(files);
+      const maps = files.filter((f) => f.endsWith('.map'));
+      expect(maps.length).toBeGreaterThan(0);
+      for (const map of maps) {
+        const { sources } = JSON.parse(await readFile(path.join(repoRoot, dir0, map), 'utf8')) as { sources: string[] };
+        for (const source of sources) {
+          expect(shipped, `${name}: ${map} points at ${source}`).toContain(
+            path.posix.join(path.posix.dirname(map), source),
+          );
+        }
       }
-    }
-    for (const t of targets) expect(files, `${name} ships ${t}`).toContain(t.replace(/^\.\//, ''));
-  });
+
+      // Every `exports` target (types and default) is in the tarball.
+      const dir = PACKAGES.find((p) => p.name === name)!.dir;
+      const manifest = JSON.parse(await readFile(path.join(repoRoot, dir, 'package.json'), 'utf8')) as {
+        exports: Record<string, string | { types?: string; default?: string }>;
+      };
+      const targets: string[] = [];
+      for (const [sub, target] of Object.entries(manifest.exports)) {
+        if (sub === './package.json') continue;
+        if (typeof target === 'string') targets.push(target);
+        else {
+          expect(target.types, `${name} exports["${sub}"] has types`).toMatch(/\.d\.ts$/);
+          targets.push(target.types!, target.default!);
+        }
+      }
+      for (const t of targets) expect(files, `${name} ships ${t}`).toContain(t.replace(/^\.\//, ''));
+    },
+  );
 });
 
 describe('installed into a fresh project', () => {
