@@ -5,12 +5,7 @@
  */
 
 /** Stable issue codes of {@link TaskOptionsError}. */
-export type TaskOptionsIssueCode =
-  | 'invalid_type'
-  | 'invalid_value'
-  | 'unknown_option'
-  | 'not_overridable'
-  | 'conflict';
+export type TaskOptionsIssueCode = 'invalid_type' | 'invalid_value' | 'unknown_option' | 'not_overridable' | 'conflict';
 
 /** One problem found in a task-options object. */
 export interface TaskOptionsIssue {

@@ -67,7 +67,13 @@ export class TaskError extends TaskFailure {
 export class WorkerCrashedError extends TaskFailure {
   override readonly name = 'WorkerCrashedError';
   readonly kind: SystemFailureKind;
-  constructor(taskId: string, attempts: number, kind: SystemFailureKind, message: string, options?: { cause?: unknown }) {
+  constructor(
+    taskId: string,
+    attempts: number,
+    kind: SystemFailureKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`task ${taskId}: ${message}`, taskId, attempts, options);
     this.kind = kind;
     Object.defineProperty(this, SYSTEM_ERROR, { value: true });

@@ -17,9 +17,9 @@ describe('remoteActivity (outside a workflow: declaration and options only)', ()
     } catch (err) {
       expect(err).toMatchObject({ code: 'not_overridable', path: ['maxCalls'] });
     }
-    expect(() => remoteActivity('x', { _metadata: { 'temporal.io/activity': { heartbeatTimeout: 'soon' } } })).toThrow(
-      /heartbeatTimeout must be a positive duration/,
-    );
+    expect(() =>
+      remoteActivity<Acts, 'train'>('train', { _metadata: { 'temporal.io/activity': { heartbeatTimeout: 'soon' } } }),
+    ).toThrow(/heartbeatTimeout must be a positive duration/);
   });
 
   it('.options() returns a new declaration; the original keeps its routing and retry policy', () => {
