@@ -49,9 +49,6 @@ export function throwIssues(
   throw new TaskOptionsError(pending.map((i) => ({ path: mapPath(i.path), code: i.code, message: i.text(namer) })));
 }
 
-/** Keys that could reach `Object.prototype` through assignment; rejected in every user map. */
-export const POLLUTING_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
 /** Sets an own data property, even for keys like `__proto__` (which plain assignment would turn into a prototype change). */
 export function put(obj: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });

@@ -14,7 +14,6 @@ import type {
 import type { Namer, Path, PendingIssue } from './internal.js';
 import {
   Issues,
-  POLLUTING_KEYS,
   camelNamer,
   closest,
   describe,
@@ -28,7 +27,8 @@ import {
 import { isLabelSelectorValue, isLabelValue, labelKeyProblem } from './labels.js';
 import { isOptionName, unknownOptionMessage } from './names.js';
 import type { OptionName } from './names.js';
-import { UNIT_INSTANCE_RESOURCES, isWholeUnits } from './quantity.js';
+import { isWholeUnits } from './quantity.js';
+import { FORBIDDEN_KEYS, UNIT_INSTANCE_RESOURCES } from '../resources/demand.js';
 
 /** Keys of `resources` that taskfit reserves, with the option to use instead. */
 const RESERVED_RESOURCES: Readonly<Record<string, (n: Namer) => string>> = {
@@ -108,7 +108,7 @@ export function checkTaskOptions(
  *   `0.00001` are rejected (Ray silently truncates the first and rejects the second).
  * - `numGpus` above 1 must be whole (Ray rejects `1.5` only at submit); the same holds for
  *   Ray's other unit-instance resources in `resources`: `neuron_cores`, `TPU`, `NPU`,
- *   `HPU`, `RBLN`, `FURIOSA`, `TTNPU`, `MBLT`, `MLU`.
+ *   `HPU`, `RBLN`, `FURIOSA`, `TTNPU`, `MBLT` (Ray's `custom_unit_instance_resources`).
  * - `resources` may not use `CPU`, `GPU`, `memory`, `object_store_memory`, `bundle`, nor
  *   names starting with `accelerator_type:` (use `acceleratorType`); names are non-empty.
  * - `__proto__`, `constructor` and `prototype` are rejected as keys of every user map
@@ -281,7 +281,7 @@ function mapKeys(
   const usable: string[] = [];
   for (const k of keys) {
     const p = [...path, k];
-    if (POLLUTING_KEYS.has(k)) {
+    if (FORBIDDEN_KEYS.has(k)) {
       issues.add(
         p,
         'invalid_value',

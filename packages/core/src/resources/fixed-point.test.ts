@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { validateTaskOptions } from '../options/validate.js';
 import { RESOURCE_UNIT_SCALING, fromUnits, toUnits } from './fixed-point.js';
 
 describe('fixed point', () => {
@@ -33,5 +35,42 @@ describe('fixed point', () => {
     expect(() => toUnits('1' as unknown as number)).toThrow('resource quantity must be a number, got string');
     expect(() => toUnits(1e12)).toThrow('must be at most 900719925474, got 1000000000000');
     expect(toUnits(900719925474)).toBe(9007199254740000);
+  });
+});
+
+describe('validation and accounting agree on precision', () => {
+  // One rule (nearestUnits) serves both: whatever validateTaskOptions accepts, a ledger can hold
+  // exactly, and whatever it rejects for precision, toUnits rejects too.
+  const accepts = (q: number) => {
+    try {
+      validateTaskOptions({ numCpus: q, resources: { licence: q } });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const holds = (q: number) => {
+    try {
+      toUnits(q);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('on hand-picked edge values', () => {
+    for (const q of [0, 0.0001, 0.57, 0.1 + 0.2, 1.0001, 12345.6789, 0.00015, 0.00001, 0.33333, 1e-7, 7.00005]) {
+      expect([q, accepts(q)]).toEqual([q, holds(q)]);
+    }
+  });
+
+  it('on random quantities up to a billion, with 0–6 decimals', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 0, max: 6 }), (n, d) => {
+        const q = n / 10 ** d;
+        expect([q, accepts(q)]).toEqual([q, holds(q)]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -21,15 +21,27 @@ export function quantityToUnits(q: unknown, scale: number): number | string {
   if (typeof q !== 'number') return `must be a number, got ${q === null ? 'null' : typeof q}`;
   if (!Number.isFinite(q)) return `must be a finite number, got ${String(q)}`;
   if (q < 0) return `must be non-negative, got ${q}`;
-  const x = q * scale;
-  const u = Math.round(x) + 0; // + 0 turns -0 into 0
+  const u = Math.round(q * scale) + 0; // + 0 turns -0 into 0
   if (u > MAX_UNITS) return `must be at most ${Math.floor(MAX_UNITS / scale)}, got ${q}`;
-  if (Math.abs(x - u) > Math.max(1e-6, u * 1e-15) || (u === 0 && q > 0)) {
+  if (nearestUnits(q, scale) === undefined || (u === 0 && q > 0)) {
     return scale === 1
       ? `must be a whole number of bytes, got ${q}`
       : `must be a multiple of 0.0001 (at most 4 decimal places), got ${q}`;
   }
   return u;
+}
+
+/**
+ * `q × scale` rounded to the nearest integer when it lies within binary floating-point noise of
+ * it (1e-6 units, or 2 ulp for large values), else `undefined`. So `0.57` (5699.999999999999
+ * units) and `0.1 + 0.2` are 5700 and 3000 units, while `0.00015` (1.5 units) has no nearest
+ * whole number of units. The one precision rule shared by validation and accounting.
+ * @internal
+ */
+export function nearestUnits(q: number, scale: number): number | undefined {
+  const x = q * scale;
+  const u = Math.round(x) + 0;
+  return Math.abs(x - u) <= Math.max(1e-6, Math.abs(x) * 2 * Number.EPSILON) ? u : undefined;
 }
 
 /**
