@@ -74,14 +74,73 @@ async function pump(start: () => unknown, port: MessagePort): Promise<number> {
   return n;
 }
 
-/** Runs one attempt. Resolves with the task's result; rejects with a serialised error. */
 let defaultFile = '';
+/** The last handler used (most threads run one export over and over): skips the key build. */
+let lastFile = '';
+let lastName = '';
+let lastFn: Handler | undefined;
 
-export default async function runAttempt(msg: Envelope): Promise<unknown> {
+/** Puts the thread back as it was before the attempt. */
+function cleanup(saved: Record<string, string | undefined> | null): void {
+  slot.current = undefined;
+  slot.ctx = undefined;
+  if (saved !== null) restoreEnv(saved);
+}
+
+/**
+ * Runs one attempt. Resolves with the task's result; rejects with a serialised error.
+ *
+ * Not `async`: when the handler is cached and returns a plain value (the common case for short
+ * tasks), the attempt completes without a promise hop; Piscina awaits whatever this returns.
+ * A thenable result is awaited before the environment is restored, exactly as `await` would.
+ */
+export default function runAttempt(msg: Envelope): unknown {
   if (msg.d !== undefined) defaultFile = msg.d;
   if (msg.C === true) slot.specs.clear();
   if (msg.S !== undefined) slot.specs.set(msg.s, msg.S);
   if (msg.n === '') return undefined; // cancelled before it reached a thread
+  if (msg.m === CallMode.Stream) return runSlow(msg);
+  const file = msg.f ?? defaultFile;
+  let fn = file === lastFile && msg.n === lastName ? lastFn : undefined;
+  if (fn === undefined) {
+    fn = handlers.get(`${file}\0${msg.n}`);
+    if (fn === undefined) return runSlow(msg);
+    lastFile = file;
+    lastName = msg.n;
+    lastFn = fn;
+  }
+  const saved = msg.e === undefined ? null : applyEnv(msg.e);
+  slot.current = msg;
+  slot.ctx = undefined;
+  let r: unknown;
+  try {
+    r = msg.m === CallMode.Single ? fn(msg.a) : fn(...(msg.a as unknown[]));
+  } catch (err) {
+    cleanup(saved);
+    throw serialiseError(err);
+  }
+  if (
+    r !== null &&
+    (typeof r === 'object' || typeof r === 'function') &&
+    typeof (r as PromiseLike<unknown>).then === 'function'
+  ) {
+    return Promise.resolve(r).then(
+      (v) => {
+        cleanup(saved);
+        return v;
+      },
+      (err: unknown) => {
+        cleanup(saved);
+        throw serialiseError(err);
+      },
+    );
+  }
+  cleanup(saved);
+  return r;
+}
+
+/** First call of a handler on this thread (module import), and streaming attempts. */
+async function runSlow(msg: Envelope): Promise<unknown> {
   const saved = msg.e === undefined ? null : applyEnv(msg.e);
   slot.current = msg;
   slot.ctx = undefined;
@@ -98,8 +157,6 @@ export default async function runAttempt(msg: Envelope): Promise<unknown> {
   } catch (err) {
     throw serialiseError(err);
   } finally {
-    slot.current = undefined;
-    slot.ctx = undefined;
-    if (saved !== null) restoreEnv(saved);
+    cleanup(saved);
   }
 }
