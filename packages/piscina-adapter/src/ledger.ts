@@ -28,6 +28,11 @@ export interface LedgerOptions {
 export class Ledger {
   readonly node: NodeResources;
   readonly cluster = new Cluster();
+  /**
+   * Bumped on every change of what is allocated or reserved (a grant, a release, a placement
+   * group): while it is unchanged, a request that had to wait would wait again.
+   */
+  version = 0;
 
   constructor(total: Record<string, number>, opts: LedgerOptions) {
     this.node = new NodeResources(total, {
@@ -73,20 +78,26 @@ export class Ledger {
     strategy: SchedulingStrategy,
     labelSelector: LabelSelector | undefined,
   ): ScheduleResult {
-    return labelSelector === undefined
-      ? this.cluster.schedule(demand, strategy)
-      : this.cluster.schedule(demand, strategy, { labelSelector });
+    const r =
+      labelSelector === undefined
+        ? this.cluster.schedule(demand, strategy)
+        : this.cluster.schedule(demand, strategy, { labelSelector });
+    if (r.status === 'scheduled') this.version++;
+    return r;
   }
 
   release(a: Allocation): void {
+    this.version++;
     this.cluster.release(a);
   }
 
   createPlacementGroup(options: PlacementGroupOptions): PlacementGroup {
+    this.version++;
     return this.cluster.createPlacementGroup(options);
   }
 
   removePlacementGroup(pg: PlacementGroupRef): Allocation[] {
+    this.version++;
     return this.cluster.removePlacementGroup(pg);
   }
 }

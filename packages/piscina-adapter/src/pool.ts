@@ -143,6 +143,7 @@ const STATE_CODE: Record<TaskState, number> = {
 };
 const NO_GPUS: readonly number[] = Object.freeze([]);
 const NO_DEVICES: readonly string[] = Object.freeze([]);
+const QUEUE_OPTIONS: symbol = Piscina.queueOptionsSymbol;
 const ENTRY = fileURLToPath(new URL('./worker/entry.js', import.meta.url));
 
 /** Per-attempt facts kept for events. */
@@ -312,6 +313,9 @@ export class TaskPool {
   readonly #buckets = new Map<string, Bucket>();
   /** Cached reference to the only bucket, when there is one. */
   #sole: Bucket | undefined;
+  /** The sole bucket's head when it last had to wait, and the ledger version then. */
+  #waiting: Task | undefined;
+  #waitingVersion = -1;
   /** Visible tasks in submission order (finished ones trimmed to maxTaskHistory, amortised). */
   #history: Task[] = [];
   #finishedCount = 0;
@@ -747,11 +751,17 @@ export class TaskPool {
         buckets.clear();
         return false;
       }
+      // The same head waited and nothing was granted or freed since (e.g. a burst of submissions
+      // behind it): it would wait again.
+      if (t === this.#waiting && ledger.version === this.#waitingVersion) return false;
       const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
       if (r.status === 'waiting') {
         t.feasibilityChecked = true;
+        this.#waiting = t;
+        this.#waitingVersion = ledger.version;
         return false;
       }
+      this.#waiting = undefined;
       b.shift();
       if (b.empty) buckets.delete(b.key);
       if (r.status === 'scheduled') this.#start(t, r.allocation);
@@ -822,7 +832,17 @@ export class TaskPool {
       this.#record(t, 2); // SUBMITTED_TO_WORKER
     }
     const spec = t.spec;
-    const envelope: Envelope = { n: t.exportName, a: t.args, m: t.mode, i: t.seq, t: t.attempt, s: spec.id };
+    // The Task rides along under Piscina's queue-options symbol (for the balancer); structured
+    // clone drops symbol keys, so the thread never sees it. In the literal: one object shape.
+    const envelope: Envelope = {
+      n: t.exportName,
+      a: t.args,
+      m: t.mode,
+      i: t.seq,
+      t: t.attempt,
+      s: spec.id,
+      [QUEUE_OPTIONS]: t,
+    };
     if (t.fileUrl !== this.#fileUrl) envelope.f = t.fileUrl;
     if (spec.gpu) envelope.g = alloc.gpuIds;
     const env = attemptEnv(spec, spec.gpu ? alloc.visibleDevices : NO_DEVICES);
@@ -830,7 +850,6 @@ export class TaskPool {
       envelope.e = env;
       if (spec.envVars !== undefined) envelope.r = { envVars: pick(env, spec.envVars) };
     }
-    (envelope as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol] = t;
     let transferList = t.transferList;
     if (t.mode === CallMode.Stream) {
       const ch = new MessageChannel();
