@@ -1,7 +1,7 @@
 // TaskPool vs raw Piscina on the same machine, in one run: 10,000 no-op tasks and 10,000 1 ms
 // tasks, throughput and per-task latency (submit → settle). Imports the built packages.
 // Usage: node bench-piscina.mjs [--tasks 10000] [--rounds 5] [--threads N]
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Piscina } from 'piscina';
 import { TaskPool } from '@taskfit/piscina-adapter';
 
@@ -105,11 +105,16 @@ async function scenario(label, name) {
   return { ratio, bestRatio };
 }
 
-console.log(`Node ${process.version}, ${availableParallelism()} CPUs`);
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+// Other work on the machine skews wall times: the load average tells how quiet the run was.
+console.log(`Node ${process.version}, ${availableParallelism()} CPUs, load average ${load()}`);
 const noop = await scenario('no-op tasks', undefined);
 const ms1 = await scenario('1 ms tasks (setTimeout 1 ms)', 'sleep1');
 const f = (x) => x.toFixed(3);
 console.log(
   `\nsummary (median / best round): no-op ${f(noop.ratio)}× / ${f(noop.bestRatio)}× (target ≤ 1.10×), ` +
-    `1 ms ${f(ms1.ratio)}× / ${f(ms1.bestRatio)}× (target ≤ 1.03×)`,
+    `1 ms ${f(ms1.ratio)}× / ${f(ms1.bestRatio)}× (target ≤ 1.03×); load average at the end ${load()}`,
 );
