@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import { errorTypeChain } from '@taskfit/core';
 
 /**
  * What crosses the thread boundary between the pool and its wrapper worker. Internal: both
@@ -91,30 +92,6 @@ export type StreamMessage = { v: unknown } | { end: true };
 
 export function isWireError(value: unknown): value is WireError {
   return typeof value === 'object' && value !== null && (value as { __taskfitError?: unknown }).__taskfitError === 1;
-}
-
-/**
- * The class names of `err`'s prototype chain, most derived first (`['HttpError', 'Error']`).
- * An own or inherited `name` that differs from the class names is put first.
- */
-export function errorTypeChain(err: unknown): string[] {
-  const chain: string[] = [];
-  if (typeof err !== 'object' || err === null) return [typeof err];
-  for (
-    let p = Object.getPrototypeOf(err) as object | null;
-    p !== null && p !== Object.prototype;
-    p = Object.getPrototypeOf(p) as object | null
-  ) {
-    const ctor = Object.prototype.hasOwnProperty.call(p, 'constructor')
-      ? (p as { constructor: unknown }).constructor
-      : undefined;
-    const n = typeof ctor === 'function' ? ctor.name : '';
-    if (n !== '' && !chain.includes(n)) chain.push(n);
-  }
-  const name = (err as { name?: unknown }).name;
-  if (typeof name === 'string' && name !== '' && !chain.includes(name)) chain.unshift(name);
-  if (chain.length === 0) chain.push('Object');
-  return chain;
 }
 
 function cloneable(value: unknown, depth = 0): unknown {

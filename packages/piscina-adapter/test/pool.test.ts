@@ -14,7 +14,7 @@ import {
   WorkerCrashedError,
 } from '@taskfit/piscina-adapter';
 import type { TaskEvent, TaskPoolOptions } from '@taskfit/piscina-adapter';
-import { remote } from '@taskfit/core';
+import { errorTypeChain, remote } from '@taskfit/core';
 
 const FIXTURE = new URL('./fixtures/tasks.mjs', import.meta.url);
 
@@ -251,6 +251,16 @@ describe('failures and retries', () => {
     expect(cause.details.attempt).toBe(0);
     expect(typeof cause.details.fn).toBe('string'); // functions cannot cross: stringified
     expect(cause.stack).toContain('failUntil');
+  });
+
+  it('a thrown primitive has the type chain core gives it, so allow-lists match the same way on every executor', async () => {
+    const pool = makePool();
+    const f = pool.remote('throwValue', { retryExceptions: ['String'], maxRetries: 1 });
+    const err = (await (f.remote('plain string') as ObjectRef).catch((e: unknown) => e)) as TaskError;
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err).toMatchObject({ errorType: 'String', typeChain: errorTypeChain('plain string'), attempts: 2 });
+    const other = (await (f.remote(42) as ObjectRef).catch((e: unknown) => e)) as TaskError;
+    expect(other).toMatchObject({ errorType: 'Number', attempts: 1 });
   });
 
   it('retryExceptions matches a base class anywhere in the prototype chain', async () => {
