@@ -144,7 +144,8 @@ const STATE_CODE: Record<TaskState, number> = {
 const NO_GPUS: readonly number[] = Object.freeze([]);
 const NO_DEVICES: readonly string[] = Object.freeze([]);
 const QUEUE_OPTIONS: symbol = Piscina.queueOptionsSymbol;
-const ENTRY = fileURLToPath(new URL('./worker/entry.js', import.meta.url));
+// A CommonJS shim (see worker/loader.cts) that imports the ESM wrapper worker/entry.js.
+const ENTRY = fileURLToPath(new URL('./worker/loader.cjs', import.meta.url));
 
 /** Per-attempt facts kept for events. */
 interface AttemptRecord {

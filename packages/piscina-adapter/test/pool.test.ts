@@ -1,5 +1,6 @@
 // Integration tests of TaskPool with real Piscina worker threads running test/fixtures/tasks.mjs.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHARE_ENV } from 'node:worker_threads';
@@ -301,6 +302,20 @@ describe('failures and retries', () => {
     expect(() =>
       pool.remote('add', { _metadata: { 'taskfit.io/retry': { initialDelayMs: 10, maxDelayMs: 5 } } }),
     ).toThrow(expect.objectContaining({ code: 'conflict', path: ['_metadata', 'taskfit.io/retry', 'maxDelayMs'] }));
+  });
+});
+
+describe('worker loading', () => {
+  it('Piscina loads a CommonJS handler file, so no worker start goes through require(esm)', async () => {
+    // Piscina require()s its handler file first. On Node >= 20.19 a require() of an ES module
+    // loads it synchronously (require(esm)), which can abort the process with a V8 fatal error
+    // when it races an import() of the same graph. The handler file must stay CommonJS.
+    const pool = makePool();
+    const file = pool.piscina.options.filename as string;
+    expect(file).toMatch(/\.cjs$/);
+    const handler = createRequire(import.meta.url)(file) as unknown;
+    expect(typeof handler).toBe('function');
+    expect(await pool.run(21)).toBe(42);
   });
 });
 
