@@ -34,6 +34,11 @@ export interface BehaviourTaskEvent {
   errorType?: string | undefined;
 }
 
+/** Projects an executor's task event (any object with these fields) onto the suite's shape. */
+export function toBehaviourEvent(e: BehaviourTaskEvent): BehaviourTaskEvent {
+  return { name: e.name, attempt: e.attempt, state: e.state, timestamp: e.timestamp, errorType: e.errorType };
+}
+
 /** Ledger snapshot, in the units the user wrote (`{ CPU: 2, GPU: 1 }`). */
 export interface LedgerSnapshot {
   total: Record<string, number>;

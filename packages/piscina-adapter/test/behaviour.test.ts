@@ -1,6 +1,6 @@
 // The shared behaviour suite (testing/), run against TaskPool with the shared tasks module as its worker file.
 import { TaskPool } from '@taskfit/piscina-adapter';
-import { defineBehaviourSuite } from '../../../testing/behaviour-suite.js';
+import { defineBehaviourSuite, toBehaviourEvent } from '../../../testing/behaviour-suite.js';
 import type { BehaviourTaskEvent } from '../../../testing/behaviour-suite.js';
 
 defineBehaviourSuite('TaskPool (Piscina)', async (spec) => {
@@ -34,13 +34,7 @@ defineBehaviourSuite('TaskPool (Piscina)', async (spec) => {
       return pool
         .listTasks({ name })
         .flatMap((t) => t.events)
-        .map((e) => ({
-          name: e.name,
-          attempt: e.attempt,
-          state: e.state,
-          timestamp: e.timestamp,
-          errorType: e.errorType,
-        }));
+        .map(toBehaviourEvent);
     },
     async ledger() {
       return pool.resources;

@@ -6,6 +6,7 @@ import type { TaskOptions } from '@taskfit/core';
 import type { TaskPool } from '@taskfit/piscina-adapter';
 import { resourceClassKey, taskQueueName, toTaskFailure } from '@taskfit/temporal-adapter';
 import * as tasks from '../../../../testing/tasks.mjs';
+import { toBehaviourEvent } from '../../../../testing/behaviour-suite.js';
 import type { BehaviourHarness, BehaviourTaskEvent, HarnessSpec } from '../../../../testing/behaviour-suite.js';
 import { TemporalTestbed } from './harness.js';
 
@@ -68,15 +69,7 @@ export async function temporalHarness(
       }
     },
     async events(name): Promise<BehaviourTaskEvent[]> {
-      return machine.events
-        .filter((e) => e.name === name)
-        .map((e) => ({
-          name: e.name,
-          attempt: e.attempt,
-          state: e.state,
-          timestamp: e.timestamp,
-          errorType: e.errorType,
-        }));
+      return machine.events.filter((e) => e.name === name).map(toBehaviourEvent);
     },
     async ledger() {
       const { total, available } = machine.workers.resources();
