@@ -92,6 +92,23 @@ export function unreadable(issues: Issues, path: Path): void {
   issues.add(path, 'invalid_value', (n) => `${n.p(path)} cannot be read: listing its keys threw an error`);
 }
 
+/** Own enumerable keys of `obj`; an object whose keys cannot be listed is reported at `path`. */
+export function listKeys(obj: object, issues: Issues, path: Path): { keys: string[]; symbols: symbol[] } {
+  const { keys, symbols, failed } = ownKeys(obj);
+  if (failed) unreadable(issues, path);
+  return { keys, symbols };
+}
+
+/** Keys of a root options object; symbol keys are reported as unknown options. */
+export function optionKeys(obj: object, issues: Issues): string[] {
+  const { keys, symbols } = listKeys(obj, issues, []);
+  for (const s of symbols) {
+    const label = s.toString();
+    issues.add([label], 'unknown_option', () => `${label} is not a task option (symbol keys are not allowed)`);
+  }
+  return keys;
+}
+
 /** Reads an own property, turning a throwing getter or proxy trap into a sentinel. */
 export const UNREADABLE: unique symbol = Symbol('unreadable');
 export function read(obj: object, key: string): unknown {

@@ -2,7 +2,7 @@
 import type { TaskOptions } from '../types.js';
 import { formatPath } from '../errors.js';
 import type { Namer, Path, PendingIssue } from './internal.js';
-import { Issues, describe, isPlainObject, ownKeys, put, read, throwIssues, unreadable } from './internal.js';
+import { Issues, describe, isPlainObject, listKeys, optionKeys, ownKeys, put, read, throwIssues } from './internal.js';
 import { CAMEL_TO_SNAKE, SNAKE_TO_CAMEL, isOptionName, unknownOptionMessage } from './names.js';
 import { checkTaskOptions, validateTaskOptions } from './validate.js';
 
@@ -80,8 +80,7 @@ function renameKeys(
   dropNull: boolean,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const { keys, failed } = ownKeys(obj);
-  if (failed) unreadable(issues, path);
+  const { keys } = listKeys(obj, issues, path);
   for (const k of keys) {
     const v = read(obj, k);
     if (v === undefined || (dropNull && v === null)) continue; // Python's None: not set
@@ -211,12 +210,7 @@ export function fromRayOptions(snake: unknown): TaskOptions {
     throwIssues(issues.list, rayNamer);
   }
   const camel: Record<string, unknown> = {};
-  const { keys, symbols, failed } = ownKeys(snake);
-  if (failed) unreadable(issues, []);
-  for (const s of symbols) {
-    const label = s.toString();
-    issues.add([label], 'unknown_option', () => `${label} is not a task option (symbol keys are not allowed)`);
-  }
+  const keys = optionKeys(snake, issues);
   for (const k of keys) {
     const v = read(snake, k);
     if (!has(SNAKE_TO_CAMEL, k)) {

@@ -19,10 +19,10 @@ import {
   describe,
   isPlainObject,
   orList,
-  ownKeys,
+  listKeys,
+  optionKeys,
   read,
   throwIssues,
-  unreadable,
 } from './internal.js';
 import { isLabelSelectorValue, isLabelValue, labelKeyProblem } from './labels.js';
 import { isOptionName, unknownOptionMessage } from './names.js';
@@ -67,12 +67,7 @@ export function checkTaskOptions(
     issues.add([], 'invalid_type', () => `task options must be a plain object (got ${describe(input)})`);
     return { value: {}, issues: issues.list };
   }
-  const { keys, symbols, failed } = ownKeys(input);
-  if (failed) unreadable(issues, []);
-  for (const s of symbols) {
-    const label = s.toString();
-    issues.add([label], 'unknown_option', () => `${label} is not a task option (symbol keys are not allowed)`);
-  }
+  const keys = optionKeys(input, issues);
   for (const key of keys) {
     const v = read(input, key);
     if (!isOptionName(key)) {
@@ -273,8 +268,7 @@ function mapKeys(
   what: string,
   opts: { allowEmpty?: boolean } = {},
 ): string[] {
-  const { keys, symbols, failed } = ownKeys(obj);
-  if (failed) unreadable(issues, path);
+  const { keys, symbols } = listKeys(obj, issues, path);
   if (symbols.length > 0) {
     issues.add(path, 'invalid_value', (n) => `${n.p(path)} must not have symbol keys (${what} are strings)`);
   }
@@ -605,8 +599,7 @@ function strategyFields(
   issues: Issues,
 ): Map<string, unknown> {
   const fields = new Map<string, unknown>();
-  const { keys, symbols, failed } = ownKeys(obj);
-  if (failed) unreadable(issues, path);
+  const { keys, symbols } = listKeys(obj, issues, path);
   if (symbols.length > 0) {
     issues.add(path, 'invalid_value', (n) => `${n.p(path)} must not have symbol keys`);
   }
