@@ -609,10 +609,9 @@ export class TaskPool {
         );
       base = target.taskOptions;
     } else throw new TypeError('pool.remote(target): target must be an export name or a RemoteFunction');
-    const merged =
-      options === undefined
-        ? validateTaskOptions(base)
-        : validateTaskOptions(mergeTaskOptions(base, validateTaskOptions(options)));
+    // `base` is already validated (a RemoteFunction's options, or {}), and merging two valid
+    // option sets gives a valid one (core pins this with a property test): validate once.
+    const merged = options === undefined ? base : mergeTaskOptions(base, validateTaskOptions(options));
     return this.#launcher(exportName, merged);
   }
 
@@ -626,7 +625,7 @@ export class TaskPool {
       resolvedOptions: spec.resolved,
       options: (overrides: TaskOptions): PoolRemoteFunction => {
         const checked = validateTaskOptions(overrides, { inOptions: true });
-        return this.#launcher(exportName, validateTaskOptions(mergeTaskOptions(taskOptions, checked)));
+        return this.#launcher(exportName, mergeTaskOptions(taskOptions, checked));
       },
       remote: (...args: unknown[]) =>
         this.#submitRemote(new Task(this, spec, fileUrl, exportName, mode, args, undefined)),
@@ -1057,9 +1056,8 @@ export class TaskPool {
     if (t.running && t.threadId !== -1) {
       // Terminating the thread stops the task; the allocation is released when run() settles.
       this.#retire(t.threadId);
-    } else if (t.envelope !== null) {
-      // Handed to Piscina but not to a thread yet: the balancer turns it into a no-op.
     }
+    // Handed to Piscina but not to a thread yet: the balancer turns it into a no-op.
     this.#fail(t, error, 'TaskCancelledError');
     this.#pump();
     return true;

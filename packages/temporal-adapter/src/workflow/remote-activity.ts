@@ -50,8 +50,8 @@ class RemoteActivityImpl<F extends AnyFunction> implements RemoteActivity<F> {
   }
 
   options(overrides: TaskOptions): RemoteActivity<F> {
-    validateTaskOptions(overrides, { inOptions: true });
-    return new RemoteActivityImpl<F>(this.activityType, mergeTaskOptions(this.taskOptions, overrides));
+    const checked = validateTaskOptions(overrides, { inOptions: true });
+    return new RemoteActivityImpl<F>(this.activityType, mergeTaskOptions(this.taskOptions, checked));
   }
 
   activityOptions(taskQueueBase: string): ActivityOptions {
