@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RuntimeEnv } from '../types.js';
-import { expandEnvVars, mergeRuntimeEnv } from './runtime-env.js';
+import { expandEnvVars, mergeRuntimeEnv, taskEnvVars } from './runtime-env.js';
 
 describe('mergeRuntimeEnv (ray-task-options.md §9)', () => {
   const cases: [string, RuntimeEnv | undefined, RuntimeEnv | undefined, RuntimeEnv][] = [
@@ -89,5 +89,35 @@ describe('expandEnvVars (os.path.expandvars semantics)', () => {
   ];
   it.each(cases)('%s → %s', (input, expected) => {
     expect(expandEnvVars(input, env)).toBe(expected);
+  });
+});
+
+describe('taskEnvVars (the env one attempt sets; Ray §3.15 for OMP_NUM_THREADS)', () => {
+  it.each([
+    [1, '1'],
+    [2, '2'],
+    [0.25, '1'],
+    [0, '1'],
+    [2.5, '2'],
+  ])('numCpus %s → OMP_NUM_THREADS %s when the worker env has none', (numCpus, omp) => {
+    expect(taskEnvVars({ numCpus }, {})).toEqual({ OMP_NUM_THREADS: omp });
+  });
+
+  it('an explicit envVars.OMP_NUM_THREADS wins, and so does a worker-wide one', () => {
+    expect(taskEnvVars({ numCpus: 4, envVars: { OMP_NUM_THREADS: '2' } }, {})).toEqual({ OMP_NUM_THREADS: '2' });
+    expect(taskEnvVars({ numCpus: 4 }, { OMP_NUM_THREADS: '8' })).toEqual({});
+    // an inherited (polluted) property is not the worker's value
+    expect(taskEnvVars({ numCpus: 3 }, Object.create({ OMP_NUM_THREADS: '8' }) as Record<string, string>)).toEqual({
+      OMP_NUM_THREADS: '3',
+    });
+  });
+
+  it('expands envVars against the base env and sets CUDA_VISIBLE_DEVICES only for GPU tasks', () => {
+    expect(
+      taskEnvVars({ numCpus: 1, envVars: { P: '${HOME}/x', Q: '$NOPE' }, visibleDevices: ['2', '3'] }, { HOME: '/h' }),
+    ).toEqual({ P: '/h/x', Q: '$NOPE', CUDA_VISIBLE_DEVICES: '2,3', OMP_NUM_THREADS: '1' });
+    expect(taskEnvVars({ numCpus: 1, visibleDevices: [] }, { OMP_NUM_THREADS: '1' })).toEqual({
+      CUDA_VISIBLE_DEVICES: '',
+    });
   });
 });

@@ -13,7 +13,7 @@ const VAR = /\$(\w+|\{[^}]*\})/g;
 export function expandEnvVars(value: string, env: Readonly<Record<string, string | undefined>>): string {
   return value.replace(VAR, (match, raw: string) => {
     const name = raw.startsWith('{') ? raw.slice(1, -1) : raw;
-    if (!Object.prototype.hasOwnProperty.call(env, name)) return match;
+    if (!hasOwn(env, name)) return match;
     const v = env[name];
     return v === undefined ? match : v;
   });
@@ -48,3 +48,39 @@ export function mergeRuntimeEnv(
   }
   return out;
 }
+
+/** What {@link taskEnvVars} needs to know about one attempt of a task. */
+export interface TaskEnvInput {
+  /** The task's `runtimeEnv.envVars` as declared (values may reference `$VAR` / `${VAR}`). */
+  readonly envVars?: Readonly<Record<string, string>> | undefined;
+  /** The task's CPU count (`numCpus`, resolved). */
+  readonly numCpus: number;
+  /** Device ids for `CUDA_VISIBLE_DEVICES`: given for a task holding GPUs, absent otherwise. */
+  readonly visibleDevices?: readonly string[] | undefined;
+}
+
+/**
+ * The environment variables one attempt of a task sets over the environment it starts from
+ * (`baseEnv`: the worker's). The one rule both executors apply:
+ * - `envVars`, each value expanded against `baseEnv` ({@link expandEnvVars});
+ * - `CUDA_VISIBLE_DEVICES` = the assigned device ids, joined by `,`, for a task holding GPUs
+ *   (a task without GPUs leaves it as it is);
+ * - `OMP_NUM_THREADS` = `max(floor(numCpus), 1)` when neither `baseEnv` nor `envVars` defines
+ *   it (Ray's rule, so numeric libraries in a task's child processes do not oversubscribe the
+ *   CPUs it was given; an explicit `envVars.OMP_NUM_THREADS` or a worker-wide value wins).
+ */
+export function taskEnvVars(
+  input: TaskEnvInput,
+  baseEnv: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const vars = input.envVars;
+  if (vars !== undefined) for (const k of Object.keys(vars)) put(out, k, expandEnvVars(vars[k]!, baseEnv));
+  if (input.visibleDevices !== undefined) out.CUDA_VISIBLE_DEVICES = input.visibleDevices.join(',');
+  if (!hasOwn(out, OMP) && !(hasOwn(baseEnv, OMP) && baseEnv[OMP] !== undefined))
+    out[OMP] = String(Math.max(Math.floor(input.numCpus), 1));
+  return out;
+}
+
+const OMP = 'OMP_NUM_THREADS';
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
