@@ -82,7 +82,7 @@ describe('detectNodeResources', () => {
   it('no nvidia-smi, failure or timeout → GPU 0, never a crash', async () => {
     for (const [err, note] of [
       [{ code: 'ENOENT' }, 'nvidia-smi not found'],
-      [{ killed: true }, 'nvidia-smi timed out'],
+      [{ killed: true }, 'nvidia-smi timed out after 5000 ms'],
       [{ code: 9 }, 'nvidia-smi failed: boom'],
     ] as const) {
       const d = await detectNodeResources(base({ runCommand: fail(err) }));
@@ -197,12 +197,28 @@ describe('detectNodeResources', () => {
     expect(await bad('{"GPU": -1}')).toEqual({
       path: ['TASKFIT_RESOURCES', 'GPU'],
       code: 'invalid_value',
-      message: 'TASKFIT_RESOURCES.GPU must be a finite, non-negative number, got -1',
+      message: 'TASKFIT_RESOURCES.GPU must be non-negative, got -1',
     });
     expect(await bad('{"GPU": "2"}')).toMatchObject({ code: 'invalid_type', path: ['TASKFIT_RESOURCES', 'GPU'] });
     await expect(detectNodeResources(base({ resources: { CPU: Number.NaN } }))).rejects.toThrow(
-      'resources.CPU must be a finite, non-negative number, got NaN',
+      'resources.CPU must be a finite number, got NaN',
     );
+    // Overrides are node totals: the rule NodeResources applies, named after the variable.
+    expect(await bad('{"CPU": 1.5}')).toEqual({
+      path: ['TASKFIT_RESOURCES', 'CPU'],
+      code: 'invalid_value',
+      message: 'TASKFIT_RESOURCES.CPU must be a whole number (node quantities are whole numbers), got 1.5',
+    });
+    expect((await bad('{"GPU": 0.5}')).path).toEqual(['TASKFIT_RESOURCES', 'GPU']);
+    expect((await bad('{"CPU": 1e308}')).message).toBe(
+      'TASKFIT_RESOURCES.CPU must be at most 900719925474, got 1e+308',
+    );
+    expect((await bad('{"CPU": 1.0000001}')).message).toContain('whole number');
+    expect(await bad('{"GPU": 100000000}')).toEqual({
+      path: ['TASKFIT_RESOURCES', 'GPU'],
+      code: 'invalid_value',
+      message: 'TASKFIT_RESOURCES.GPU must be at most 1024: a node holds at most 1024 GPU devices, got 100000000',
+    });
   });
 
   it('createLocalNode builds a NodeResources', async () => {

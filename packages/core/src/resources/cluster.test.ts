@@ -103,7 +103,7 @@ describe('Cluster: DEFAULT', () => {
       expect((e as TaskOptionsError).issues[0]).toMatchObject({
         path: ['schedulingStrategy'],
         code: 'invalid_value',
-        message: `schedulingStrategy must be 'DEFAULT', 'SPREAD' or an object with type 'nodeAffinity', 'nodeLabel' or 'placementGroup', got "PACK"`,
+        message: `schedulingStrategy must be 'DEFAULT', 'SPREAD', or an object whose type is 'nodeAffinity', 'placementGroup' or 'nodeLabel' (got "PACK")`,
       });
     }
   });

@@ -1,4 +1,5 @@
-import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
+import { TaskOptionsError, formatPath, type TaskOptionsIssue } from '../errors.js';
+import { entriesOf, type Path } from '../input.js';
 import { RESOURCE_UNIT_SCALING, quantityToUnits, scaleOf } from './fixed-point.js';
 
 /**
@@ -80,50 +81,54 @@ export class ResourceRequest {
   }
 }
 
+/** A request from keys and their units (non-zero), with its plain quantities. @internal */
+export function requestFromUnits(keys: string[], units: number[]): ResourceRequest {
+  const resources: Record<string, number> = {};
+  for (let i = 0; i < keys.length; i++) resources[keys[i]!] = units[i]! / scaleOf(keys[i]!);
+  return new ResourceRequest(keys, units, resources);
+}
+
 /**
- * Validates a demand and converts it to integer units once.
+ * Validates a demand and converts it to integer units once. Each quantity is read once (own
+ * keys only) and rounded to the resource precision (`toUnits`'s rule): the request's
+ * `resources` hold the rounded quantities.
  * @param root path prefix used in error paths (default `'demand'`).
  * @throws TaskOptionsError (`invalid_type` / `invalid_value`, path `[root, key]`) for a
- *   non-object demand, a non-number, non-finite, negative or too-fine quantity, a forbidden
- *   key, or a fractional quantity above 1 of a unit-instance resource (e.g. `GPU: 1.5`).
+ *   non-object demand, more than {@link INPUT_LIMITS}.maxKeys keys, a non-number, non-finite,
+ *   negative or too large quantity, one that rounds to 0, a forbidden key, or a fractional
+ *   quantity above 1 of a unit-instance resource (e.g. `GPU: 1.5`).
  */
 export function compileDemand(demand: ResourceDemand | ResourceRequest, root: string = 'demand'): ResourceRequest {
   if (demand instanceof ResourceRequest) return demand;
-  if (typeof demand !== 'object' || demand === null || Array.isArray(demand)) {
-    throw new TaskOptionsError([
-      {
-        path: [root],
-        code: 'invalid_type',
-        message: `${root} must be an object of resource quantities, got ${demand === null ? 'null' : Array.isArray(demand) ? 'an array' : typeof demand}`,
-      },
-    ]);
-  }
+  return compileEntries(entriesOf(demand, [root], 'an object of resource quantities'), [root]);
+}
+
+/** {@link compileDemand} of entries already read from user input; errors at `[...path, key]`. @internal */
+export function compileEntries(entries: readonly [string, unknown][], path: Path): ResourceRequest {
   const keys: string[] = [];
   const units: number[] = [];
-  const resources: Record<string, number> = {};
   let issues: TaskOptionsIssue[] | undefined;
-  for (const k in demand) {
-    const q = demand[k];
+  for (const [k, q] of entries) {
     if (q === 0) continue;
     const u = quantityToUnits(q, scaleOf(k));
+    const at = formatPath([...path, k]);
     let problem: string | undefined;
     let code: 'invalid_type' | 'invalid_value' = 'invalid_value';
-    if (FORBIDDEN_KEYS.has(k)) problem = `${root}.${k} is a forbidden resource name`;
+    if (FORBIDDEN_KEYS.has(k)) problem = `${at} is a forbidden resource name`;
     else if (typeof u === 'string') {
-      problem = `${root}.${k} ${u}`;
+      problem = `${at} ${u}`;
       if (typeof q !== 'number') code = 'invalid_type';
     } else if (u > U && u % U !== 0 && UNIT_INSTANCE_RESOURCES.has(k)) {
-      problem = `${root}.${k} must be below 1 or a whole number (${k} is a unit-instance resource: fractions share one device), got ${q}`;
+      problem = `${at} must be below 1 or a whole number (${k} is a unit-instance resource: fractions share one device), got ${String(q)}`;
     }
     if (problem !== undefined) {
-      (issues ??= []).push({ path: [root, k], code, message: problem });
+      (issues ??= []).push({ path: [...path, k], code, message: problem });
       continue;
     }
     if (u === 0) continue;
     keys.push(k);
     units.push(u as number);
-    resources[k] = q as number;
   }
   if (issues !== undefined) throw new TaskOptionsError(issues);
-  return new ResourceRequest(keys, units, resources);
+  return requestFromUnits(keys, units);
 }

@@ -181,8 +181,12 @@ describe('NodeResources', () => {
     expect(issuesOf(() => n.tryAllocate({ memory: 0.5 }))[0]).toEqual({
       path: ['demand', 'memory'],
       code: 'invalid_value',
-      message: 'demand.memory must be a whole number of bytes, got 0.5',
+      message: 'demand.memory must be 0 or at least 1 byte (bytes are counted whole), got 0.5',
     });
+    // A computed byte count is rounded down to whole bytes, as validation does.
+    const c = n.tryAllocate({ memory: 2.5e9 / 3 })!;
+    expect(c.resources).toEqual({ memory: 833333333 });
+    n.release(c);
   });
 
   it('rejects invalid demands with code and path', () => {
@@ -204,8 +208,13 @@ describe('NodeResources', () => {
       message: 'demand.CPU must be a number, got string',
     });
     expect(issuesOf(() => n.tryAllocate({ CPU: 0.00001 }))[0]!.message).toBe(
-      'demand.CPU must be a multiple of 0.0001 (at most 4 decimal places), got 0.00001',
+      'demand.CPU must be 0 or at least 0.0001 (the finest resource precision), got 0.00001',
     );
+    // A computed quantity is rounded to the nearest 0.0001, and held as rounded.
+    const third = n.tryAllocate({ CPU: 1 / 3 })!;
+    expect(third.resources).toEqual({ CPU: 0.3333 });
+    expect(n.available.CPU).toBe(3.6667);
+    n.release(third);
     expect(issuesOf(() => n.tryAllocate(JSON.parse('{"__proto__": 1}')))[0]).toEqual({
       path: ['demand', '__proto__'],
       code: 'invalid_value',
@@ -266,9 +275,14 @@ describe('NodeResources', () => {
       message: 'options.visibleDevices lists 1 device but total.GPU is 2',
     });
     expect(issuesOf(() => new NodeResources({ GPU: 1 }, { visibleDevices: [''] }))[0]).toEqual({
+      path: ['options', 'visibleDevices', 0],
+      code: 'invalid_value',
+      message: 'options.visibleDevices[0] must be a non-empty device id',
+    });
+    expect(issuesOf(() => new NodeResources({ GPU: 1 }, { visibleDevices: '0' as never }))[0]).toEqual({
       path: ['options', 'visibleDevices'],
       code: 'invalid_type',
-      message: 'options.visibleDevices must be an array of non-empty strings',
+      message: 'options.visibleDevices must be an array of non-empty strings, got "0"',
     });
     // all issues at once
     expect(issuesOf(() => new NodeResources({ CPU: -1, GPU: 0.5 }, { nodeId: '' }))).toHaveLength(3);

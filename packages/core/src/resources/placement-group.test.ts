@@ -226,7 +226,7 @@ describe('placement groups', () => {
     expect(issues(create({ bundles: [7] }))[0]).toEqual({
       path: ['bundles', 0],
       code: 'invalid_type',
-      message: 'bundles[0] must be an object of resource quantities',
+      message: 'bundles[0] must be an object of resource quantities, got 7',
     });
     expect(issues(create({ bundles: [{ bundle: 1 }] }))[0]).toEqual({
       path: ['bundles', 0, 'bundle'],
