@@ -405,7 +405,7 @@ export class Cluster {
     const id = ref.id;
     const pg = this.#group(ref);
     if (pg === undefined || pg._state === 'REMOVED') {
-      return pg !== undefined || this.#removedHere(id)
+      return pg !== undefined || this.#removedHere(ref)
         ? `placement group ${id} was removed`
         : `placement group ${id} does not exist in this cluster`;
     }
@@ -537,9 +537,9 @@ export class Cluster {
    */
   removePlacementGroup(pg: PlacementGroupRef): Allocation[] {
     const g = this.#group(pg);
-    const id = PlacementGroup.isPlacementGroup(pg) ? pg.id : read(pg ?? {}, 'id');
     if (g === undefined) {
-      if (typeof id === 'string' && this.#removedHere(id)) return [];
+      if (this.#removedHere(pg)) return [];
+      const id = PlacementGroup.isPlacementGroup(pg) ? pg.id : read(pg ?? {}, 'id');
       throw new ClusterError(
         'foreign_placement_group',
         `placement group ${typeof id === 'string' ? id : describe(id)} does not belong to this cluster`,
@@ -583,10 +583,15 @@ export class Cluster {
     return typeof id === 'string' ? this.#pgs.get(id) : undefined;
   }
 
-  /** Whether `id` names a group this cluster created and has since removed (ids are `pg-<n>`, n counting up). */
-  #removedHere(id: string): boolean {
-    const m = /^pg-([1-9]\d{0,15})$/.exec(id);
-    return m !== null && Number(m[1]) <= this.#pgCounter && !this.#pgs.has(id);
+  /**
+   * Whether a handle names a group this cluster created and has since removed: one of its own
+   * PlacementGroups, or an id `pg-<n>` it handed out (n counts up) that is no longer live.
+   */
+  #removedHere(ref: PlacementGroupRef): boolean {
+    if (PlacementGroup.isPlacementGroup(ref)) return ref._owner === this && ref._state === 'REMOVED';
+    const id = typeof ref === 'object' && ref !== null ? read(ref, 'id') : undefined;
+    const m = typeof id === 'string' ? /^pg-([1-9]\d{0,15})$/.exec(id) : null;
+    return m !== null && Number(m[1]) <= this.#pgCounter && !this.#pgs.has(id as string);
   }
 
   /** Sets a group's state and keeps the waiting sets in step. */
