@@ -8,12 +8,13 @@ import type {
   PlacementGroupStrategy,
   SchedulingStrategy,
 } from '../types.js';
-import { ResourceRequest, UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
+import type { ResourceRequest } from './demand.js';
+import { UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
 import { Columns } from './columns.js';
 import { AllocationError } from './errors.js';
 import { RESOURCE_UNIT_SCALING, scaleOf } from './fixed-point.js';
 import { matchesExpressions, matchesTerms, parseLabelSelector, type LabelSelector, type LabelTerm } from './labels.js';
-import { Allocation, NodeResources, fmt, type ResourceLedger } from './node-resources.js';
+import { Allocation, NodeResources, ResourceLedger, fmt } from './node-resources.js';
 import {
   PlacementGroup,
   type PlacementGroupState,
@@ -116,7 +117,9 @@ export class Cluster {
    * @throws ClusterError `duplicate_node` / `node_in_other_cluster`.
    */
   addNode(node: NodeResources): this {
-    if (!(node instanceof NodeResources)) throw new TypeError('addNode expects a NodeResources');
+    if (!ResourceLedger._is(node) || !(node instanceof NodeResources)) {
+      throw new TypeError('addNode expects a NodeResources');
+    }
     if (this.#byId.has(node.nodeId))
       throw new ClusterError('duplicate_node', `node ${node.nodeId} is already in the cluster`);
     if (node._owner !== null) {
@@ -184,7 +187,7 @@ export class Cluster {
    * @throws AllocationError `double_release`, `foreign_allocation`, `invalid_allocation`.
    */
   release(allocation: Allocation): boolean {
-    if (!(allocation instanceof Allocation)) {
+    if (!Allocation._is(allocation)) {
       throw new AllocationError(
         'invalid_allocation',
         'release() expects an Allocation returned by tryAllocate/schedule',
@@ -222,7 +225,7 @@ export class Cluster {
     strategy: SchedulingStrategy = 'DEFAULT',
     opts?: ScheduleOptions,
   ): ScheduleResult {
-    const req = demand instanceof ResourceRequest ? demand : compileDemand(demand);
+    const req = compileDemand(demand);
     const s = checkStrategy(strategy);
     const d = this.#decide(req, s, opts);
     if (d === null) return WAITING;

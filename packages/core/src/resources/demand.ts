@@ -33,6 +33,7 @@ const U = RESOURCE_UNIT_SCALING;
  * of a plain demand.
  */
 export class ResourceRequest {
+  readonly #brand = true;
   /** Non-zero resource names, in the order written. */
   readonly keys: readonly string[];
   /** Units per key (bytes for `memory`/`object_store_memory`, 1/10000 otherwise). @internal */
@@ -47,6 +48,11 @@ export class ResourceRequest {
   /** @internal */ readonly _customUnits: readonly number[];
   /** The demand as plain quantities (zero entries dropped). */
   readonly resources: Readonly<Record<string, number>>;
+
+  /** @internal Whether `v` was built by this class (a proxy or look-alike is not; never throws). */
+  static _is(v: unknown): v is ResourceRequest {
+    return typeof v === 'object' && v !== null && #brand in v;
+  }
 
   /** @internal use {@link compileDemand} */
   constructor(keys: string[], units: number[], resources: Record<string, number>) {
@@ -99,7 +105,7 @@ export function requestFromUnits(keys: string[], units: number[]): ResourceReque
  *   quantity above 1 of a unit-instance resource (e.g. `GPU: 1.5`).
  */
 export function compileDemand(demand: ResourceDemand | ResourceRequest, root: string = 'demand'): ResourceRequest {
-  if (demand instanceof ResourceRequest) return demand;
+  if (ResourceRequest._is(demand)) return demand;
   return compileEntries(entriesOf(demand, [root], 'an object of resource quantities'), [root]);
 }
 

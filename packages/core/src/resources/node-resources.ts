@@ -1,11 +1,6 @@
 import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
-import {
-  FORBIDDEN_KEYS,
-  ResourceRequest,
-  UNIT_INSTANCE_RESOURCES,
-  compileDemand,
-  type ResourceDemand,
-} from './demand.js';
+import type { ResourceRequest } from './demand.js';
+import { FORBIDDEN_KEYS, UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
 import { entriesOf, fieldsOf, isArray, readList } from '../input.js';
 import { INPUT_LIMITS } from '../limits.js';
 import { AllocationError } from './errors.js';
@@ -46,6 +41,7 @@ let nextNodeNumber = 0;
  * Give it back exactly once with `release`.
  */
 export class Allocation {
+  readonly #brand = true;
   /** Node the resources were taken from. */
   readonly nodeId: string;
   /** Placement group whose bundle the resources came from, if any. */
@@ -61,6 +57,11 @@ export class Allocation {
   /** @internal live list */ _prev: Allocation | null = null;
   /** @internal live list */ _next: Allocation | null = null;
   #instances: Readonly<Record<string, readonly InstanceShare[]>> | undefined;
+
+  /** @internal Whether `v` was built by this class (a proxy or look-alike is not; never throws). */
+  static _is(v: unknown): v is Allocation {
+    return typeof v === 'object' && v !== null && #brand in v;
+  }
 
   /** @internal created by ledgers only */
   constructor(ledger: ResourceLedger, req: ResourceRequest, inst: number[] | null) {
@@ -160,6 +161,7 @@ export interface LedgerEntry {
  * @internal
  */
 export class ResourceLedger {
+  readonly #brand = true;
   readonly nodeId: string;
   /** @internal slot → name */ readonly _names: string[];
   /** @internal name → slot */ readonly _slot: Map<string, number>;
@@ -229,6 +231,11 @@ export class ResourceLedger {
     }
   }
 
+  /** @internal Whether `v` was built by this class or a subclass (a proxy or look-alike is not; never throws). */
+  static _is(v: unknown): v is ResourceLedger {
+    return typeof v === 'object' && v !== null && #brand in v;
+  }
+
   /** Node totals in the user's units (zero entries dropped). */
   get total(): Readonly<Record<string, number>> {
     if (this.#totalSnap === undefined) this.#totalSnap = this.#snapshot(this._total);
@@ -268,7 +275,7 @@ export class ResourceLedger {
    * @throws TaskOptionsError for an invalid demand (see {@link compileDemand}).
    */
   tryAllocate(demand: ResourceDemand | ResourceRequest): Allocation | null {
-    const req = demand instanceof ResourceRequest ? demand : compileDemand(demand);
+    const req = compileDemand(demand);
     return this._fits(req) ? this._commit(req) : null;
   }
 
@@ -283,7 +290,7 @@ export class ResourceLedger {
    *   nothing changes when it throws.
    */
   release(allocation: Allocation): void {
-    if (!(allocation instanceof Allocation)) {
+    if (!Allocation._is(allocation)) {
       throw new AllocationError(
         'invalid_allocation',
         'release() expects an Allocation returned by tryAllocate/schedule',
