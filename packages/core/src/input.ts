@@ -131,7 +131,7 @@ const at = formatPath;
 /**
  * Snapshot of a user map (resource totals, a demand, labels): its own enumerable string keys and
  * their values, each read once. Throws a `TaskOptionsError` at `path` for a non-object, an
- * object whose keys cannot be listed, more than {@link INPUT_LIMITS}.maxKeys keys, or a value
+ * object whose keys cannot be listed, more than `INPUT_LIMITS.maxKeys` keys, or a value
  * whose getter throws.
  */
 export function entriesOf(value: unknown, path: Path, what: string): [string, unknown][] {

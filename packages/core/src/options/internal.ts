@@ -32,7 +32,7 @@ export const camelNamer: Namer = {
 };
 
 /**
- * Collects issues while a value is checked. Past {@link INPUT_LIMITS}.maxIssues issues only a
+ * Collects issues while a value is checked. Past `INPUT_LIMITS.maxIssues` issues only a
  * count is kept (checks compare `list.length` before and after, so it keeps growing: the extra
  * entries share one placeholder), and the rendered error ends with one issue saying how many
  * more there were. So a hostile input with a million bad entries costs a million counts, not a
@@ -53,7 +53,7 @@ export class Issues {
 /** The text of an issue past the cap: counted, never rendered (found by identity, even in copies). */
 const untold = (): string => '';
 
-/** Renders pending issues (at most {@link INPUT_LIMITS}.maxIssues, then a count) and throws them as one `TaskOptionsError`. */
+/** Renders pending issues (at most `INPUT_LIMITS.maxIssues`, then a count) and throws them as one `TaskOptionsError`. */
 export function throwIssues(
   pending: readonly PendingIssue[],
   namer: Namer,
@@ -86,7 +86,7 @@ export function unreadable(issues: Issues, path: Path): void {
 
 /**
  * Own enumerable keys of `obj`. An object whose keys cannot be listed, or that has more than
- * {@link INPUT_LIMITS}.maxKeys keys, is reported at `path` and read as empty (so nothing is done
+ * `INPUT_LIMITS.maxKeys` keys, is reported at `path` and read as empty (so nothing is done
  * per key of an absurdly large object).
  */
 export function listKeys(obj: object, issues: Issues, path: Path): { keys: string[]; symbols: symbol[] } {

@@ -99,17 +99,22 @@ export function checkTaskOptions(
 /**
  * Validates task options written by a user (a `remote()` definition, or `.options()`
  * overrides when `ctx.inOptions` is true) and returns a clean copy: keys whose value is
- * `undefined` are dropped, `-0` becomes `0`, and maps are copied so later changes to the
- * input do not leak in (a placement-group handle is kept by identity).
+ * `undefined` are dropped, `-0` becomes `0`, quantities are rounded to the resource precision,
+ * and maps are copied so later changes to the input do not leak in (a `PlacementGroup` handle
+ * is kept by identity; any other placement-group handle is copied as `{ id }`). The input is read
+ * once, own properties only; a value whose getter or proxy trap throws is an issue at its path.
  *
  * Rules beyond the types (DESIGN.md "do better" wins over Ray):
- * - Quantities (`numCpus`, `numGpus`, `memory`, `resources` values) are finite and ≥ 0, and
- *   a whole number of 0.0001 units: `q × 10000` must be within floating-point noise
- *   (1e-6 units) of a whole number ≥ 1, so `0.57` and `0.1 + 0.2` pass while `0.00015` and
- *   `0.00001` are rejected (Ray silently truncates the first and rejects the second).
+ * - Quantities (`numCpus`, `numGpus`, `memory`, `resources` values) are finite and ≥ 0, and are
+ *   rounded to the nearest 0.0001 (`memory`: to whole bytes, rounded down, as Ray's
+ *   `int(memory)`), so `1 / 3` is kept as 0.3333; only a non-zero value that rounds to 0 is
+ *   rejected (`0.00001`), and so is a value above what the accounting holds exactly
+ *   (900719925474, or 2^53 − 1 bytes of `memory`).
  * - `numGpus` above 1 must be whole (Ray rejects `1.5` only at submit); the same holds for
  *   Ray's other unit-instance resources in `resources`: `neuron_cores`, `TPU`, `NPU`,
  *   `HPU`, `RBLN`, `FURIOSA`, `TTNPU`, `MBLT` (Ray's `custom_unit_instance_resources`).
+ *   As Ray's accelerator managers require, `TPU` is 1, 2, 4 or 8, and `neuron_cores` and `HPU`
+ *   are whole numbers at any size.
  * - `resources` may not use `CPU`, `GPU`, `memory`, `object_store_memory`, `bundle`, nor
  *   names starting with `accelerator_type:` (use `acceleratorType`); names are non-empty.
  * - `__proto__`, `constructor` and `prototype` are rejected as keys of every user map
@@ -128,6 +133,8 @@ export function checkTaskOptions(
  *   a boolean or an array of Error classes and non-empty error names.
  * - Unknown keys are `unknown_option`, with a suggestion: Ray's snake_case spelling
  *   (`num_gpus` → `numGpus`), near-miss typos, and a note for Ray actor-only keywords.
+ * - Sizes are capped (`INPUT_LIMITS`): keys per object, `retryExceptions` entries, values of a
+ *   JSON-like option; at most `INPUT_LIMITS.maxIssues` issues are listed, then a count.
  *
  * Issue messages start with the option's path and name the rule, e.g.
  * `numGpus must be a finite number ≥ 0 (got NaN)`.
@@ -466,8 +473,8 @@ function spend(budget: JsonBudget, n: number, issues: Issues): boolean {
 /**
  * Copies a JSON-like value (null, boolean, string, finite number, array, plain object),
  * reporting anything else. `undefined` object values are dropped; prototype-polluting keys are
- * rejected; cycles, depth past {@link INPUT_LIMITS}.maxJsonDepth and more values than the
- * option's budget ({@link INPUT_LIMITS}.maxJsonValues) are reported, and nothing past the budget
+ * rejected; cycles, depth past `INPUT_LIMITS.maxJsonDepth` and more values than the
+ * option's budget (`INPUT_LIMITS.maxJsonValues`) are reported, and nothing past the budget
  * is read (an array longer than what is left is not read at all).
  */
 function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[], budget: JsonBudget): unknown {

@@ -100,7 +100,7 @@ export function requestFromUnits(keys: string[], units: number[]): ResourceReque
  * `resources` hold the rounded quantities.
  * @param root path prefix used in error paths (default `'demand'`).
  * @throws TaskOptionsError (`invalid_type` / `invalid_value`, path `[root, key]`) for a
- *   non-object demand, more than {@link INPUT_LIMITS}.maxKeys keys, a non-number, non-finite,
+ *   non-object demand, more than `INPUT_LIMITS.maxKeys` keys, a non-number, non-finite,
  *   negative or too large quantity, one that rounds to 0, a forbidden key, or a fractional
  *   quantity above 1 of a unit-instance resource (e.g. `GPU: 1.5`).
  */

@@ -121,7 +121,7 @@ export class PlacementGroup implements PlacementGroupRef {
 
 /**
  * Validates placement-group options (Ray's rules, §6.7), reading each bundle once. At most
- * {@link INPUT_LIMITS}.maxBundles bundles.
+ * `INPUT_LIMITS.maxBundles` bundles.
  * @throws TaskOptionsError with paths like `['bundles', 1, 'CPU']`, `['strategy']`.
  * @internal
  */
