@@ -130,34 +130,45 @@ const at = formatPath;
 
 /**
  * Snapshot of a user map (resource totals, a demand, labels): its own enumerable string keys and
- * their values, each read once. Throws a `TaskOptionsError` at `path` for a non-object, an
- * object whose keys cannot be listed, more than `INPUT_LIMITS.maxKeys` keys, or a value
- * whose getter throws.
+ * their values (`values[i]` is `keys[i]`'s), each read once. Throws a `TaskOptionsError` at `path`
+ * for a non-object, an object whose keys cannot be listed, more than `INPUT_LIMITS.maxKeys` keys,
+ * or a value whose getter throws.
  */
-export function entriesOf(value: unknown, path: Path, what: string): [string, unknown][] {
+export function readMap(value: unknown, path: Path, what: string): { keys: string[]; values: unknown[] } {
   if (typeof value !== 'object' || value === null || isArray(value)) {
     throw new TaskOptionsError([issue(path, 'invalid_type', `${at(path)} must be ${what}, got ${describe(value)}`)]);
   }
-  const { keys, failed } = ownKeys(value);
-  if (failed)
+  let keys: string[];
+  try {
+    keys = Object.keys(value); // symbol keys are not resource names or labels: never read
+  } catch {
     throw new TaskOptionsError([
       issue(path, 'invalid_value', `${at(path)} cannot be read: listing its keys threw an error`),
     ]);
+  }
   if (keys.length > INPUT_LIMITS.maxKeys) {
     throw new TaskOptionsError([
       issue(path, 'invalid_value', `${at(path)} has ${keys.length} keys; at most ${INPUT_LIMITS.maxKeys} are allowed`),
     ]);
   }
-  const out: [string, unknown][] = [];
-  const bad: TaskOptionsIssue[] = [];
-  for (const k of keys) {
-    const v = read(value, k);
-    if (v === UNREADABLE)
-      bad.push(issue([...path, k], 'invalid_value', `${at([...path, k])} cannot be read: its getter threw`));
-    else out.push([k, v]);
+  const values = new Array<unknown>(keys.length);
+  let bad: TaskOptionsIssue[] | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const v = read(value, keys[i]!);
+    if (v === UNREADABLE) {
+      const p = [...path, keys[i]!];
+      (bad ??= []).push(issue(p, 'invalid_value', `${at(p)} cannot be read: its getter threw`));
+    }
+    values[i] = v;
   }
-  if (bad.length > 0) throw new TaskOptionsError(bad);
-  return out;
+  if (bad !== undefined) throw new TaskOptionsError(bad);
+  return { keys, values };
+}
+
+/** {@link readMap} as `[key, value]` pairs. */
+export function entriesOf(value: unknown, path: Path, what: string): [string, unknown][] {
+  const { keys, values } = readMap(value, path, what);
+  return keys.map((k, i) => [k, values[i]]);
 }
 
 /**

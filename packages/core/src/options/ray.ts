@@ -198,7 +198,9 @@ function strategyToRay(v: unknown): unknown {
  *
  * Python's `None` (`null`) means "not set" and the key is dropped — except
  * `num_cpus: null`, which in Ray means no CPU demand and becomes `numCpus: 0`.
- * `toRayOptions(fromRayOptions(x))` equals `x` for any valid `x` without `null`s.
+ * `toRayOptions(fromRayOptions(x))` equals `x` for any valid `x` without `null`s whose
+ * quantities are already at the resource precision (others come back rounded: `num_cpus: 1 / 3`
+ * is 0.3333).
  *
  * @throws {@link TaskOptionsError} whose issue paths and messages use Ray's spelling
  *   (e.g. path `['num_gpus']`, "num_gpus must be a finite number ≥ 0").

@@ -83,30 +83,25 @@ interface Matcher {
   readonly name: string;
 }
 
-/** Validated `retryExceptions` arrays → their entries as read at validation. */
-const VALIDATED = new WeakMap<readonly ErrorMatcher[], readonly Matcher[]>();
+/** Error class → its name, as read at the class's first validation. */
+const CLASS_NAMES = new WeakMap<object, string>();
+
+/** The name a validation recorded for an error class, if any. @internal */
+export function recordedErrorClassName(cls: object): string | undefined {
+  return CLASS_NAMES.get(cls);
+}
+
+/** Records the name a validation read for a class (the first reading wins). @internal */
+export function recordErrorClassName(cls: object, name: string): void {
+  if (!CLASS_NAMES.has(cls)) CLASS_NAMES.set(cls, name);
+}
 
 /**
- * Freezes a validated `retryExceptions` array and records each entry's name as validation read
- * it (`names[i]`, '' for an anonymous class), so that matching never reads a class again.
- * @internal
+ * The entries of a list, each read once and safely (non-entries skipped); a class by the name
+ * recorded at its first validation, else (a list that was never validated) by its own `name`
+ * read now ('' when missing, not a string or unreadable).
  */
-export function registerMatchers(list: ErrorMatcher[], names: readonly string[]): readonly ErrorMatcher[] {
-  Object.freeze(list);
-  VALIDATED.set(
-    list,
-    list.map((m, i) => ({ cls: typeof m === 'string' ? undefined : m, name: names[i] ?? '' })),
-  );
-  return list;
-}
-
-/** Whether `v` is a `retryExceptions` array that validation produced (frozen, names recorded). @internal */
-export function isValidatedMatchers(v: unknown): v is readonly ErrorMatcher[] {
-  return typeof v === 'object' && v !== null && VALIDATED.has(v as readonly ErrorMatcher[]);
-}
-
-/** The entries of a list that did not come from validation, read once and safely (non-entries skipped). */
-function readMatchers(list: unknown): readonly Matcher[] {
+function matchersOf(list: unknown): readonly Matcher[] {
   if (!isArray(list)) return [];
   const items = readList(list, INPUT_LIMITS.maxListItems);
   if (!Array.isArray(items)) return [];
@@ -114,15 +109,15 @@ function readMatchers(list: unknown): readonly Matcher[] {
   for (const m of items) {
     if (typeof m === 'string') out.push({ cls: undefined, name: m });
     else if (typeof m === 'function') {
-      const name = readOwn(m, 'name');
-      out.push({ cls: m as ErrorMatcher, name: typeof name === 'string' ? name : '' });
+      let name = CLASS_NAMES.get(m);
+      if (name === undefined) {
+        const read = readOwn(m, 'name');
+        name = typeof read === 'string' ? read : '';
+      }
+      out.push({ cls: m as ErrorMatcher, name });
     }
   }
   return out;
-}
-
-function matchersOf(list: readonly ErrorMatcher[]): readonly Matcher[] {
-  return VALIDATED.get(list) ?? readMatchers(list);
 }
 
 /**
@@ -134,9 +129,9 @@ function matchersOf(list: readonly ErrorMatcher[]): readonly Matcher[] {
  * since classes do not survive thread or process boundaries.
  *
  * Total: it never throws, whatever the error or the list holds. A class's name is the one
- * validation read (validated lists are frozen, with their names recorded), so a `name` getter
- * that throws or changes later cannot change the answer; a class whose `instanceof` check
- * throws matches by name only.
+ * validation read (each class's name is read once, at its first validation, and recorded), so
+ * a `name` getter that throws or changes later cannot change the answer; a class whose
+ * `instanceof` check throws matches by name only.
  */
 export function matchesRetryExceptions(
   retryExceptions: boolean | readonly ErrorMatcher[] | undefined,

@@ -833,6 +833,22 @@ describe('validateTaskOptions: accepted values', () => {
     expect(validateTaskOptions({ numCpus: 900719925474 })).toEqual({ numCpus: 900719925474 });
   });
 
+  it('returns scheduling strategies frozen, label maps and values included', () => {
+    const { schedulingStrategy: s } = validateTaskOptions({
+      schedulingStrategy: {
+        type: 'nodeLabel',
+        hard: { zone: { operator: 'in', values: ['a'] } },
+        soft: { tier: { operator: 'exists' } },
+      },
+    });
+    const label = s as { hard: { zone: { values: string[] } }; soft: object };
+    for (const part of [label, label.hard, label.hard.zone, label.hard.zone.values, label.soft]) {
+      expect(Object.isFrozen(part)).toBe(true);
+    }
+    // Validating it again gives it back as it is.
+    expect(validateTaskOptions({ schedulingStrategy: s }).schedulingStrategy).toBe(s);
+  });
+
   it('drops undefined values and normalises -0', () => {
     expect(validateTaskOptions({ numCpus: -0, numGpus: undefined, name: 'x' })).toEqual({ numCpus: 0, name: 'x' });
     expect(Object.is(validateTaskOptions({ numCpus: -0 }).numCpus, 0)).toBe(true);

@@ -29,8 +29,8 @@ import {
 import { isLabelSelectorValue, isLabelValue, labelKeyProblem } from './labels.js';
 import { isOptionName, unknownOptionMessage } from './names.js';
 import type { OptionName } from './names.js';
-import { isValidatedMatchers, registerMatchers } from './retry.js';
-import { hasOwn } from '../input.js';
+import { recordErrorClassName, recordedErrorClassName } from './retry.js';
+import { hasOwn, own } from '../input.js';
 import { INPUT_LIMITS } from '../limits.js';
 import { FORBIDDEN_KEYS, UNIT_INSTANCE_RESOURCES } from '../resources/demand.js';
 import { RESOURCE_UNIT_SCALING, maxQuantity, unitsOf } from '../resources/fixed-point.js';
@@ -632,11 +632,10 @@ export function isErrorClass(f: unknown): boolean {
   return false;
 }
 
-function retryExceptions(v: unknown, issues: Issues): boolean | readonly ErrorMatcher[] | undefined {
+function retryExceptions(v: unknown, issues: Issues): boolean | ErrorMatcher[] | undefined {
   const path: Path = ['retryExceptions'];
   const rule = 'true, false, or an array of error classes and error names';
   if (typeof v === 'boolean') return v;
-  if (isValidatedMatchers(v)) return v; // validated before (frozen): its names were read then
   if (!isArray(v)) {
     issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
     return undefined;
@@ -651,21 +650,23 @@ function retryExceptions(v: unknown, issues: Issues): boolean | readonly ErrorMa
     return undefined;
   }
   const out: ErrorMatcher[] = [];
-  const names: string[] = [];
   const before = issues.list.length;
   list.forEach((item, i) => {
     const p = [...path, i];
     if (typeof item === 'string') {
-      if (item.length > 0) {
-        out.push(item);
-        names.push(item);
-      } else issues.add(p, 'invalid_value', (n) => `${n.p(p)}: error names must be non-empty strings (got "")`);
+      if (item.length > 0) out.push(item);
+      else issues.add(p, 'invalid_value', (n) => `${n.p(p)}: error names must be non-empty strings (got "")`);
     } else if (isErrorClass(item)) {
-      // The class's name is read here, once: matching uses this copy (a getter cannot change it later).
+      // A class's name is read once, at its first validation, and recorded: matching uses the
+      // recorded name (a getter cannot change it later).
+      if (recordedErrorClassName(item as object) !== undefined) {
+        out.push(item as ErrorMatcher);
+        return;
+      }
       const name = read(item as object, 'name');
       if (typeof name === 'string' || name === undefined) {
+        recordErrorClassName(item as object, name ?? '');
         out.push(item as ErrorMatcher);
-        names.push(name ?? '');
       } else {
         issues.add(
           p,
@@ -681,7 +682,7 @@ function retryExceptions(v: unknown, issues: Issues): boolean | readonly ErrorMa
       );
     }
   });
-  return issues.list.length === before ? registerMatchers(out, names) : undefined;
+  return issues.list.length === before ? out : undefined;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -720,7 +721,37 @@ function strategyFields(
   return fields;
 }
 
+/**
+ * Strategy objects validation produced: frozen (deeply; a PlacementGroup handle aside, whose id
+ * never changes), so they need no second check — `Cluster.schedule` takes them as they are.
+ */
+const VALIDATED_STRATEGIES = new WeakSet<object>();
+
 function schedulingStrategy(v: unknown, issues: Issues): SchedulingStrategy | undefined {
+  if (typeof v === 'object' && v !== null && VALIDATED_STRATEGIES.has(v)) return v as SchedulingStrategy;
+  const out = checkStrategy(v, issues);
+  if (typeof out === 'object') {
+    freezeStrategy(out);
+    VALIDATED_STRATEGIES.add(out);
+  }
+  return out;
+}
+
+function freezeStrategy(s: Exclude<SchedulingStrategy, string>): void {
+  if (s.type === 'nodeLabel') {
+    for (const side of [s.hard, own(s, 'soft')]) {
+      if (side === undefined) continue;
+      for (const e of Object.values(side)) {
+        if (e.operator === 'in' || e.operator === 'notIn') Object.freeze(e.values);
+        Object.freeze(e);
+      }
+      Object.freeze(side);
+    }
+  }
+  Object.freeze(s);
+}
+
+function checkStrategy(v: unknown, issues: Issues): SchedulingStrategy | undefined {
   const path: Path = ['schedulingStrategy'];
   const valid = (n: Namer) =>
     `'DEFAULT', 'SPREAD', or an object whose type is ${orList(STRATEGY_TYPES.map((t) => `'${n.lit(t, STRATEGY_TYPES_SNAKE[t])}'`))}`;
@@ -848,6 +879,9 @@ function schedulingStrategy(v: unknown, issues: Issues): SchedulingStrategy | un
  * @internal
  */
 export function validateSchedulingStrategy(v: unknown): SchedulingStrategy {
+  if (v === 'DEFAULT' || v === 'SPREAD' || (typeof v === 'object' && v !== null && VALIDATED_STRATEGIES.has(v))) {
+    return v as SchedulingStrategy;
+  }
   const issues = new Issues();
   const out = schedulingStrategy(v, issues);
   if (out === undefined || !issues.empty) throwIssues(issues.list, camelNamer);

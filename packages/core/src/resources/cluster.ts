@@ -63,6 +63,9 @@ export class ClusterError extends Error {
 }
 
 const WAITING: ScheduleResult = Object.freeze({ status: 'waiting' });
+const NO_OPTIONS: Readonly<Partial<Record<'labelSelector' | 'preferredNodeId', unknown>>> = Object.freeze(
+  Object.create(null) as object,
+);
 const EMPTY: readonly NodeResources[] = Object.freeze([]);
 
 type Decision = NodeResources | ResourceLedger | string | null; // ledger = go; string = infeasible; null = wait
@@ -226,7 +229,7 @@ export class Cluster {
     opts?: ScheduleOptions,
   ): ScheduleResult {
     const req = compileDemand(demand);
-    const s = checkStrategy(strategy);
+    const s = validateSchedulingStrategy(strategy);
     const d = this.#decide(req, s, opts);
     if (d === null) return WAITING;
     if (typeof d === 'string') return { status: 'infeasible', reason: d };
@@ -244,13 +247,13 @@ export class Cluster {
     strategy: SchedulingStrategy = 'DEFAULT',
     opts?: ScheduleOptions,
   ): string | null {
-    const d = this.#decide(compileDemand(demand), checkStrategy(strategy), opts);
+    const d = this.#decide(compileDemand(demand), validateSchedulingStrategy(strategy), opts);
     return typeof d === 'string' ? d : null;
   }
 
-  /** `strategy` was validated (checkStrategy); `opts` is user input, read here once. */
+  /** `strategy` was validated (validateSchedulingStrategy); `opts` is user input, read here once. */
   #decide(req: ResourceRequest, strategy: SchedulingStrategy, opts: ScheduleOptions | undefined): Decision {
-    const o = fieldsOf(opts, ['labelSelector', 'preferredNodeId'] as const, []);
+    const o = opts === undefined ? NO_OPTIONS : fieldsOf(opts, ['labelSelector', 'preferredNodeId'] as const, []);
     const terms = o.labelSelector === undefined ? null : parseLabelSelector(o.labelSelector as LabelSelector);
     const preferred = typeof o.preferredNodeId === 'string' ? o.preferredNodeId : undefined;
     if (strategy === 'DEFAULT') return this.#hybrid(req, terms, preferred);
@@ -759,14 +762,6 @@ export class Cluster {
     }
     return null;
   }
-}
-
-/**
- * A strategy given to `schedule` / `feasibility`, validated (the rules of `validateTaskOptions`):
- * a bad one is a TaskOptionsError naming the field, never an internal TypeError.
- */
-function checkStrategy(strategy: unknown): SchedulingStrategy {
-  return strategy === 'DEFAULT' || strategy === 'SPREAD' ? strategy : validateSchedulingStrategy(strategy);
 }
 
 /** Best node by Ray's LeastResourceScorer, skipping (skip=true) or restricted to a set. */

@@ -1,5 +1,5 @@
 import { TaskOptionsError, formatPath, type TaskOptionsIssue } from '../errors.js';
-import { entriesOf, type Path } from '../input.js';
+import { readMap, type Path } from '../input.js';
 import { RESOURCE_UNIT_SCALING, quantityToUnits, scaleOf } from './fixed-point.js';
 
 /**
@@ -51,7 +51,11 @@ export class ResourceRequest {
 
   /** @internal Whether `v` was built by this class (a proxy or look-alike is not; never throws). */
   static _is(v: unknown): v is ResourceRequest {
-    return typeof v === 'object' && v !== null && #brand in v;
+    try {
+      return v instanceof ResourceRequest && #brand in v; // instanceof first: cheap for plain objects
+    } catch {
+      return false; // a proxy whose getPrototypeOf trap throws
+    }
   }
 
   /** @internal use {@link compileDemand} */
@@ -106,35 +110,43 @@ export function requestFromUnits(keys: string[], units: number[]): ResourceReque
  */
 export function compileDemand(demand: ResourceDemand | ResourceRequest, root: string = 'demand'): ResourceRequest {
   if (ResourceRequest._is(demand)) return demand;
-  return compileEntries(entriesOf(demand, [root], 'an object of resource quantities'), [root]);
+  const path = [root];
+  return compileMap(readMap(demand, path, 'an object of resource quantities'), path);
 }
 
-/** {@link compileDemand} of entries already read from user input; errors at `[...path, key]`. @internal */
-export function compileEntries(entries: readonly [string, unknown][], path: Path): ResourceRequest {
+/** {@link compileDemand} of a map already read from user input (`readMap`); errors at `[...path, key]`. @internal */
+export function compileMap(
+  map: { readonly keys: readonly string[]; readonly values: readonly unknown[] },
+  path: Path,
+): ResourceRequest {
   const keys: string[] = [];
   const units: number[] = [];
+  const resources: Record<string, number> = {};
   let issues: TaskOptionsIssue[] | undefined;
-  for (const [k, q] of entries) {
+  for (let i = 0; i < map.keys.length; i++) {
+    const k = map.keys[i]!;
+    const q = map.values[i];
     if (q === 0) continue;
-    const u = quantityToUnits(q, scaleOf(k));
-    const at = formatPath([...path, k]);
+    const scale = scaleOf(k);
+    const u = quantityToUnits(q, scale);
     let problem: string | undefined;
     let code: 'invalid_type' | 'invalid_value' = 'invalid_value';
-    if (FORBIDDEN_KEYS.has(k)) problem = `${at} is a forbidden resource name`;
+    if (FORBIDDEN_KEYS.has(k)) problem = 'is a forbidden resource name';
     else if (typeof u === 'string') {
-      problem = `${at} ${u}`;
+      problem = u;
       if (typeof q !== 'number') code = 'invalid_type';
     } else if (u > U && u % U !== 0 && UNIT_INSTANCE_RESOURCES.has(k)) {
-      problem = `${at} must be below 1 or a whole number (${k} is a unit-instance resource: fractions share one device), got ${String(q)}`;
+      problem = `must be below 1 or a whole number (${k} is a unit-instance resource: fractions share one device), got ${String(q)}`;
     }
     if (problem !== undefined) {
-      (issues ??= []).push({ path: [...path, k], code, message: problem });
+      (issues ??= []).push({ path: [...path, k], code, message: `${formatPath([...path, k])} ${problem}` });
       continue;
     }
     if (u === 0) continue;
     keys.push(k);
     units.push(u as number);
+    resources[k] = (u as number) / scale;
   }
   if (issues !== undefined) throw new TaskOptionsError(issues);
-  return requestFromUnits(keys, units);
+  return new ResourceRequest(keys, units, resources);
 }

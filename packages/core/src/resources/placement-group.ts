@@ -1,9 +1,9 @@
 import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
 import type { PlacementGroupRef } from '../types.js';
 import type { ResourceRequest } from './demand.js';
-import { describe, entriesOf, fieldsOf, isArray, readList } from '../input.js';
+import { describe, fieldsOf, isArray, readList, readMap } from '../input.js';
 import { INPUT_LIMITS } from '../limits.js';
-import { UNIT_INSTANCE_RESOURCES, compileEntries, requestFromUnits, type ResourceDemand } from './demand.js';
+import { UNIT_INSTANCE_RESOURCES, compileMap, requestFromUnits, type ResourceDemand } from './demand.js';
 import { RESOURCE_UNIT_SCALING } from './fixed-point.js';
 import { ResourceLedger, type Allocation, type LedgerEntry, type NodeResources } from './node-resources.js';
 
@@ -160,8 +160,8 @@ export function validatePlacementGroupOptions(opts: PlacementGroupOptions): {
     list.forEach((bundle, i) => {
       const path = ['bundles', i];
       try {
-        const entries = entriesOf(bundle, path, 'an object of resource quantities');
-        for (const [k] of entries) {
+        const map = readMap(bundle, path, 'an object of resource quantities');
+        for (const k of map.keys) {
           if (k === 'bundle' || k.includes('_group_')) {
             issues.push({
               path: [...path, k],
@@ -170,7 +170,7 @@ export function validatePlacementGroupOptions(opts: PlacementGroupOptions): {
             });
           }
         }
-        const req = compileEntries(entries, path);
+        const req = compileMap(map, path);
         if (req.keys.length === 0) {
           issues.push({
             path,
