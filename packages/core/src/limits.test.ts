@@ -160,14 +160,14 @@ describe('keys of one object', () => {
       expect(e.issues[0]!.message).toContain('has 10001 keys; at most 10000 are allowed');
     }
     // ... and accounting inputs too.
-    expect(rejection(() => compileDemand(big)).issues[0]!.message).toBe(
+    expect(rejection(() => compileDemand(big as Record<string, number>)).issues[0]!.message).toBe(
       'demand has 10001 keys; at most 10000 are allowed',
     );
-    expect(rejection(() => new NodeResources(big)).issues[0]!.path).toEqual(['total']);
-    expect(rejection(() => new NodeResources({ CPU: 1 }, { labels: manyKeys(10_001, 'v') })).issues[0]!.path).toEqual([
-      'options',
-      'labels',
-    ]);
+    expect(rejection(() => new NodeResources(big as Record<string, number>)).issues[0]!.path).toEqual(['total']);
+    expect(
+      rejection(() => new NodeResources({ CPU: 1 }, { labels: manyKeys(10_001, 'v') as Record<string, string> }))
+        .issues[0]!.path,
+    ).toEqual(['options', 'labels']);
   });
 
   it('label expression values are capped', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TaskError } from '../task-errors.js';
-import type { ErrorMatcher } from '../types.js';
+import type { ErrorMatcher, TaskOptions } from '../types.js';
 import { resolveTaskOptions } from './merge.js';
 import { errorTypeChain, matchesRetryExceptions, retryExceptionNames } from './retry.js';
 import { validateTaskOptions } from './validate.js';
@@ -101,7 +101,7 @@ describe('hostile retryExceptions classes and errors (issue 9 item 4)', () => {
   it("a class's name is read once, at its first validation, whatever validates it again", () => {
     const Flaky = flakyNameClass();
     const first = resolveTaskOptions({ retryExceptions: [Flaky] });
-    const again = resolveTaskOptions(resolveTaskOptions({ retryExceptions: ['X', Flaky] })); // no read: would throw
+    const again = resolveTaskOptions(resolveTaskOptions({ retryExceptions: ['X', Flaky] }) as TaskOptions); // no read: would throw
     expect(matchesRetryExceptions(first.retryExceptions, { name: 'Flaky' })).toBe(true);
     expect(retryExceptionNames(again.retryExceptions)).toEqual(['X', 'Flaky']);
   });

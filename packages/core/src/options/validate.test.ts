@@ -841,7 +841,7 @@ describe('validateTaskOptions: accepted values', () => {
         soft: { tier: { operator: 'exists' } },
       },
     });
-    const label = s as { hard: { zone: { values: string[] } }; soft: object };
+    const label = s as unknown as { hard: { zone: { values: string[] } }; soft: object };
     for (const part of [label, label.hard, label.hard.zone, label.hard.zone.values, label.soft]) {
       expect(Object.isFrozen(part)).toBe(true);
     }
