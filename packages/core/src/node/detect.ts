@@ -161,8 +161,11 @@ const defaultReadFile = async (path: string): Promise<string | undefined> => {
  * aware, else `os.totalmem()`), GPUs from `nvidia-smi` (honouring `CUDA_VISIBLE_DEVICES`), the
  * accelerator type from the first GPU's name, then `options.resources`, then the
  * `TASKFIT_RESOURCES` JSON environment variable (which wins). Without GPUs or `nvidia-smi`
- * the node has `GPU: 0`; detection never fails because of missing hardware.
- * @throws TaskOptionsError (path `['TASKFIT_RESOURCES']` or `['resources', key]`) for an invalid override.
+ * the node has `GPU: 0`; detection never fails because of missing hardware. `nvidia-smi` is
+ * killed (SIGKILL) after `timeoutMs` and not waited for. `options` is read once, own properties only.
+ * @throws TaskOptionsError (path `['TASKFIT_RESOURCES', key]`, `['resources', key]`, `['labels']` or
+ *   `['timeoutMs']`) for an invalid override (overrides are node totals: whole numbers, at most
+ *   1,024 devices of a unit-instance resource) or a bad `timeoutMs`.
  */
 export async function detectNodeResources(input: DetectOptions = {}): Promise<DetectedNodeResources> {
   // Read once, own properties only.
