@@ -1,5 +1,6 @@
 // Public API of @taskfit/core. One explicit barrel: everything not listed here is internal.
 export { TaskOptionsError, formatPath } from './errors.js';
+export { INPUT_LIMITS } from './limits.js';
 export type { TaskOptionsIssue, TaskOptionsIssueCode } from './errors.js';
 export type {
   DefaultStrategy,
@@ -28,7 +29,7 @@ export { fromRayOptions, toRayOptions } from './options/ray.js';
 export type { RayTaskOptions } from './options/ray.js';
 export { mergeRuntimeEnv, expandEnvVars, taskEnvVars } from './options/runtime-env.js';
 export type { TaskEnvInput } from './options/runtime-env.js';
-export { matchesRetryExceptions, errorTypeChain } from './options/retry.js';
+export { matchesRetryExceptions, errorTypeChain, retryExceptionNames } from './options/retry.js';
 export type { SerializedErrorLike } from './options/retry.js';
 export { remote, isRemoteFunction } from './options/remote.js';
 export type {

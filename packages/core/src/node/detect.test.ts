@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { TaskOptionsError } from '../errors.js';
 import { NodeResources } from '../resources/node-resources.js';
 import { createLocalNode, detectNodeResources, type CommandRunner, type DetectOptions } from './detect.js';
@@ -82,7 +84,7 @@ describe('detectNodeResources', () => {
   it('no nvidia-smi, failure or timeout → GPU 0, never a crash', async () => {
     for (const [err, note] of [
       [{ code: 'ENOENT' }, 'nvidia-smi not found'],
-      [{ killed: true }, 'nvidia-smi timed out'],
+      [{ killed: true }, 'nvidia-smi timed out after 5000 ms'],
       [{ code: 9 }, 'nvidia-smi failed: boom'],
     ] as const) {
       const d = await detectNodeResources(base({ runCommand: fail(err) }));
@@ -103,6 +105,48 @@ describe('detectNodeResources', () => {
     expect(d.sources.gpuNote).toBe('nvidia-smi not found');
     expect(d.resources.CPU).toBeGreaterThanOrEqual(1);
     expect(Number.isInteger(d.resources.memory)).toBe(true);
+  });
+
+  it('timeoutMs holds when nvidia-smi ignores SIGTERM (a wedged driver): killed, not waited for, no GPUs', async () => {
+    // A fake nvidia-smi first on PATH: it ignores SIGTERM, writes its pid, and would sleep for 10 minutes.
+    const dir = mkdtempSync(join(tmpdir(), 'taskfit-smi-'));
+    const pidFile = join(dir, 'pid');
+    writeFileSync(join(dir, 'nvidia-smi'), `#!/bin/sh\ntrap '' TERM\necho $$ > '${pidFile}'\nexec sleep 600\n`);
+    chmodSync(join(dir, 'nvidia-smi'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}${delimiter}${path ?? ''}`;
+    try {
+      const d = await detectNodeResources({ env: {}, timeoutMs: 500 });
+      expect(d.resources.GPU).toBe(0);
+      expect(d.gpus).toEqual([]);
+      expect(d.sources.gpu).toBe('none');
+      expect(d.sources.gpuNote).toBe('nvidia-smi timed out after 500 ms');
+      // It was SIGKILLed: wait for it to be gone (a condition, not a sleep).
+      // (Under heavy load it may have been killed before it wrote its pid; then there is nothing to check.)
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined;
+      if (pid !== undefined)
+        await vi.waitFor(
+          () => {
+            expect(() => process.kill(pid, 0)).toThrow();
+          },
+          { timeout: 10_000, interval: 20 },
+        );
+    } finally {
+      process.env.PATH = path;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+
+  it('timeoutMs holds for an injected runner that never settles', async () => {
+    const d = await detectNodeResources(base({ timeoutMs: 50, runCommand: () => new Promise<string>(() => {}) }));
+    expect(d.resources.GPU).toBe(0);
+    expect(d.sources.gpuNote).toBe('nvidia-smi timed out after 50 ms');
+  });
+
+  it('rejects a timeoutMs that is not a positive number of milliseconds', async () => {
+    for (const timeoutMs of [0, -1, Number.NaN, 2 ** 31, '5' as unknown as number]) {
+      await expect(detectNodeResources(base({ timeoutMs }))).rejects.toMatchObject({ path: ['timeoutMs'] });
+    }
   });
 
   it('cgroup v2 limits (cpu.max, memory.max in the process cgroup) win when below the host', async () => {
@@ -197,12 +241,28 @@ describe('detectNodeResources', () => {
     expect(await bad('{"GPU": -1}')).toEqual({
       path: ['TASKFIT_RESOURCES', 'GPU'],
       code: 'invalid_value',
-      message: 'TASKFIT_RESOURCES.GPU must be a finite, non-negative number, got -1',
+      message: 'TASKFIT_RESOURCES.GPU must be non-negative, got -1',
     });
     expect(await bad('{"GPU": "2"}')).toMatchObject({ code: 'invalid_type', path: ['TASKFIT_RESOURCES', 'GPU'] });
     await expect(detectNodeResources(base({ resources: { CPU: Number.NaN } }))).rejects.toThrow(
-      'resources.CPU must be a finite, non-negative number, got NaN',
+      'resources.CPU must be a finite number, got NaN',
     );
+    // Overrides are node totals: the rule NodeResources applies, named after the variable.
+    expect(await bad('{"CPU": 1.5}')).toEqual({
+      path: ['TASKFIT_RESOURCES', 'CPU'],
+      code: 'invalid_value',
+      message: 'TASKFIT_RESOURCES.CPU must be a whole number (node quantities are whole numbers), got 1.5',
+    });
+    expect((await bad('{"GPU": 0.5}')).path).toEqual(['TASKFIT_RESOURCES', 'GPU']);
+    expect((await bad('{"CPU": 1e308}')).message).toBe(
+      'TASKFIT_RESOURCES.CPU must be at most 900719925474, got 1e+308',
+    );
+    expect((await bad('{"CPU": 1.0000001}')).message).toContain('whole number');
+    expect(await bad('{"GPU": 100000000}')).toEqual({
+      path: ['TASKFIT_RESOURCES', 'GPU'],
+      code: 'invalid_value',
+      message: 'TASKFIT_RESOURCES.GPU must be at most 1024: a node holds at most 1024 GPU devices, got 100000000',
+    });
   });
 
   it('createLocalNode builds a NodeResources', async () => {

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
-import { NodeResources, type NodeResourcesOptions } from '../resources/node-resources.js';
+import { entriesOf, fieldsOf, read as readOwn } from '../input.js';
+import { NodeResources, nodeTotalProblem, type NodeResourcesOptions } from '../resources/node-resources.js';
 import {
   acceleratorTypeFromName,
   applyCudaVisibleDevices,
@@ -13,6 +14,30 @@ import {
   parseProcCgroup,
   type DetectedGpu,
 } from './parsers.js';
+
+const DETECT_OPTIONS = [
+  'resources',
+  'labels',
+  'acceleratorType',
+  'nodeId',
+  'env',
+  'nvidiaSmi',
+  'timeoutMs',
+  'runCommand',
+  'readFile',
+  'hostCpus',
+  'hostMemory',
+] as const satisfies readonly (keyof DetectOptions)[];
+
+/** An environment variable's value (own property only: a polluted Object.prototype is not an environment). */
+function envVar(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const v = readOwn(env, name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+/** setTimeout's largest delay (larger ones fire at once). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Name of the environment variable whose JSON object overrides detected resources (it wins over everything). */
 export const RESOURCES_ENV_VAR = 'TASKFIT_RESOURCES';
@@ -40,7 +65,10 @@ export interface DetectOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Path or name of `nvidia-smi`. @default 'nvidia-smi' */
   nvidiaSmi?: string;
-  /** Timeout for `nvidia-smi`. @default 5000 */
+  /**
+   * Timeout for `nvidia-smi`, in ms (a positive number). On timeout it is killed (SIGKILL) and
+   * detection goes on without GPUs, without waiting for it to exit. @default 5000
+   */
   timeoutMs?: number;
   /** Command runner (tests inject one). @default execFile */
   runCommand?: CommandRunner;
@@ -82,12 +110,42 @@ export interface DetectedNodeResources {
   sources: DetectionSources;
 }
 
+/** How long detection waits past `timeoutMs` for a runner that ignores its timeout. */
+const TIMEOUT_GRACE_MS = 250;
+
+function timedOut(file: string, timeoutMs: number): Error {
+  return Object.assign(new Error(`${file} timed out after ${timeoutMs} ms`), { killed: true, code: 'ETIMEDOUT' });
+}
+
+/**
+ * Runs `file` and resolves with its stdout. On timeout it sends SIGKILL (a wedged `nvidia-smi`
+ * may ignore SIGTERM) and rejects at once: it does not wait for the process to exit (one stuck in
+ * the kernel may never exit), and the child no longer keeps the event loop alive.
+ */
 const defaultRunner: CommandRunner = (file, args, { timeoutMs }) =>
   new Promise((resolve, reject) => {
-    execFile(file, [...args], { timeout: timeoutMs, windowsHide: true, encoding: 'utf8' }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
-    );
+    const child = execFile(file, [...args], { windowsHide: true, encoding: 'utf8' }, (err, stdout) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(stdout);
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.unref();
+      reject(timedOut(file, timeoutMs));
+    }, timeoutMs);
   });
+
+/** `promise`, or a timeout error once `ms` have passed (whatever the runner does). */
+function within<T>(promise: Promise<T>, ms: number, file: string, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut(file, timeoutMs)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
 
 const defaultReadFile = async (path: string): Promise<string | undefined> => {
   try {
@@ -103,19 +161,34 @@ const defaultReadFile = async (path: string): Promise<string | undefined> => {
  * aware, else `os.totalmem()`), GPUs from `nvidia-smi` (honouring `CUDA_VISIBLE_DEVICES`), the
  * accelerator type from the first GPU's name, then `options.resources`, then the
  * `TASKFIT_RESOURCES` JSON environment variable (which wins). Without GPUs or `nvidia-smi`
- * the node has `GPU: 0`; detection never fails because of missing hardware.
- * @throws TaskOptionsError (path `['TASKFIT_RESOURCES']` or `['resources', key]`) for an invalid override.
+ * the node has `GPU: 0`; detection never fails because of missing hardware. `nvidia-smi` is
+ * killed (SIGKILL) after `timeoutMs` and not waited for. `options` is read once, own properties only.
+ * @throws TaskOptionsError (path `['TASKFIT_RESOURCES', key]`, `['resources', key]`, `['labels']` or
+ *   `['timeoutMs']`) for an invalid override (overrides are node totals: whole numbers, at most
+ *   1,024 devices of a unit-instance resource) or a bad `timeoutMs`.
  */
-export async function detectNodeResources(options: DetectOptions = {}): Promise<DetectedNodeResources> {
+export async function detectNodeResources(input: DetectOptions = {}): Promise<DetectedNodeResources> {
+  // Read once, own properties only.
+  const options = fieldsOf(input, DETECT_OPTIONS, []) as DetectOptions;
   const env = options.env ?? process.env;
   const read = options.readFile ?? defaultReadFile;
-  const envOverride = parseResourcesEnv(env[RESOURCES_ENV_VAR]);
-  const optOverride = checkOverrides(options.resources ?? {}, 'resources');
+  const envOverride = parseResourcesEnv(envVar(env, RESOURCES_ENV_VAR));
+  const optOverride = options.resources === undefined ? {} : checkOverrides(options.resources, 'resources');
+  const t = options.timeoutMs;
+  if (t !== undefined && !(typeof t === 'number' && t > 0 && t <= MAX_TIMEOUT_MS)) {
+    throw new TaskOptionsError([
+      {
+        path: ['timeoutMs'],
+        code: typeof t === 'number' ? 'invalid_value' : 'invalid_type',
+        message: `timeoutMs must be a number of milliseconds in (0, ${MAX_TIMEOUT_MS}], got ${String(t)}`,
+      },
+    ]);
+  }
 
   const [cpu, memory, gpu] = await Promise.all([
     detectCpu(read, options.hostCpus ?? os.availableParallelism()),
     detectMemory(read, options.hostMemory ?? os.totalmem()),
-    detectGpus(options, env['CUDA_VISIBLE_DEVICES']),
+    detectGpus(options, envVar(env, 'CUDA_VISIBLE_DEVICES')),
   ]);
 
   const acceleratorType =
@@ -144,7 +217,12 @@ export async function detectNodeResources(options: DetectOptions = {}): Promise<
   }
   const labels: Record<string, string> = {};
   if (acceleratorType !== undefined) labels['ray.io/accelerator-type'] = acceleratorType;
-  Object.assign(labels, options.labels ?? {});
+  // Copied as data (an own __proto__ key stays a key, and NodeResources rejects it).
+  if (options.labels !== undefined) {
+    for (const [k, v] of entriesOf(options.labels, ['labels'], 'an object of strings')) {
+      Object.defineProperty(labels, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+  }
 
   const nodeOptions: NodeResourcesOptions = { labels };
   if (options.nodeId !== undefined) nodeOptions.nodeId = options.nodeId;
@@ -192,22 +270,18 @@ export function parseResourcesEnv(value: string | undefined): Record<string, num
       },
     ]);
   }
-  return checkOverrides(parsed as Record<string, unknown>, RESOURCES_ENV_VAR);
+  return checkOverrides(parsed, RESOURCES_ENV_VAR);
 }
 
-function checkOverrides(o: Readonly<Record<string, unknown>>, root: string): Record<string, number> {
+/** Resource overrides are node totals: each must pass the rule `NodeResources` applies (see `nodeTotalProblem`). */
+function checkOverrides(o: unknown, root: string): Record<string, number> {
   const issues: TaskOptionsIssue[] = [];
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(o)) {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') {
-      issues.push({ path: [root, k], code: 'invalid_value', message: `${root}.${k} is a forbidden resource name` });
-    } else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      issues.push({
-        path: [root, k],
-        code: typeof v === 'number' ? 'invalid_value' : 'invalid_type',
-        message: `${root}.${k} must be a finite, non-negative number, got ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v))}`,
-      });
-    } else out[k] = v;
+  for (const [k, v] of entriesOf(o, [root], 'an object of resource quantities')) {
+    const problem = nodeTotalProblem(k, v);
+    if (problem !== undefined)
+      issues.push({ path: [root, k], code: problem.code, message: `${root}.${k} ${problem.rule}` });
+    else out[k] = v as number;
   }
   if (issues.length > 0) throw new TaskOptionsError(issues);
   return out;
@@ -294,17 +368,20 @@ async function detectGpus(
     return { gpus: [], visibleDevices: [], note: 'CUDA_VISIBLE_DEVICES is empty' };
   }
   const run = options.runCommand ?? defaultRunner;
+  const file = options.nvidiaSmi ?? 'nvidia-smi';
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let stdout: string;
   try {
-    stdout = await run(options.nvidiaSmi ?? 'nvidia-smi', NVIDIA_SMI_ARGS, { timeoutMs: options.timeoutMs ?? 5000 });
+    // The deadline holds even for a runner that ignores timeoutMs.
+    stdout = await within(run(file, NVIDIA_SMI_ARGS, { timeoutMs }), timeoutMs + TIMEOUT_GRACE_MS, file, timeoutMs);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException & { killed?: boolean };
+    const err = (typeof e === 'object' && e !== null ? e : {}) as NodeJS.ErrnoException & { killed?: boolean };
     const why =
       err.code === 'ENOENT'
         ? 'nvidia-smi not found'
         : err.killed === true
-          ? 'nvidia-smi timed out'
-          : `nvidia-smi failed: ${err.message.split('\n')[0]}`;
+          ? `nvidia-smi timed out after ${timeoutMs} ms`
+          : `nvidia-smi failed: ${String(err.message ?? e).split('\n')[0]}`;
     return { gpus: [], visibleDevices: undefined, note: why };
   }
   const all = parseNvidiaSmiCsv(stdout);

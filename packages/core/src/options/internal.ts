@@ -1,9 +1,11 @@
 // Internal helpers shared by the options modules. Nothing here is public.
 import type { TaskOptionsIssueCode } from '../errors.js';
 import { TaskOptionsError, formatPath } from '../errors.js';
+import { ownKeys, type Path } from '../input.js';
+import { INPUT_LIMITS } from '../limits.js';
 
-/** A path into the options object. */
-export type Path = (string | number)[];
+export type { Path } from '../input.js';
+export { UNREADABLE, describe, isArray, isPlainObject, ownKeys, read, readList } from '../input.js';
 
 /**
  * How issue messages name options: taskfit's camelCase (`validateTaskOptions`) or Ray's
@@ -29,24 +31,47 @@ export const camelNamer: Namer = {
   lit: (camel) => camel,
 };
 
-/** Collects issues while a value is checked. */
+/**
+ * Collects issues while a value is checked. Past `INPUT_LIMITS.maxIssues` issues only a
+ * count is kept (checks compare `list.length` before and after, so it keeps growing: the extra
+ * entries share one placeholder), and the rendered error ends with one issue saying how many
+ * more there were. So a hostile input with a million bad entries costs a million counts, not a
+ * million messages.
+ */
 export class Issues {
   readonly list: PendingIssue[] = [];
   add(path: Path, code: TaskOptionsIssueCode, text: (n: Namer) => string): void {
-    this.list.push({ path: [...path], code, text });
+    this.list.push(
+      this.list.length < INPUT_LIMITS.maxIssues ? { path: [...path], code, text } : { path: [], code, text: untold },
+    );
   }
   get empty(): boolean {
     return this.list.length === 0;
   }
 }
 
-/** Renders pending issues and throws them as one `TaskOptionsError`. */
+/** The text of an issue past the cap: counted, never rendered (found by identity, even in copies). */
+const untold = (): string => '';
+
+/** Renders pending issues (at most `INPUT_LIMITS.maxIssues`, then a count) and throws them as one `TaskOptionsError`. */
 export function throwIssues(
   pending: readonly PendingIssue[],
   namer: Namer,
   mapPath: (p: Path) => Path = (p) => p,
 ): never {
-  throw new TaskOptionsError(pending.map((i) => ({ path: mapPath(i.path), code: i.code, message: i.text(namer) })));
+  const issues = pending
+    .filter((i) => i.text !== untold)
+    .slice(0, INPUT_LIMITS.maxIssues)
+    .map((i) => ({ path: mapPath(i.path), code: i.code, message: i.text(namer) }));
+  const more = pending.length - issues.length;
+  if (more > 0) {
+    issues.push({
+      path: [],
+      code: 'invalid_value',
+      message: `... and ${more} more problem${more === 1 ? '' : 's'} (only the first ${INPUT_LIMITS.maxIssues} are listed)`,
+    });
+  }
+  throw new TaskOptionsError(issues);
 }
 
 /** Sets an own data property, even for keys like `__proto__` (which plain assignment would turn into a prototype change). */
@@ -54,48 +79,28 @@ export function put(obj: Record<string, unknown>, key: string, value: unknown): 
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** A plain object: `{}` literal, `Object.create(null)`, or a plain object from another realm. */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  let proto: unknown;
-  try {
-    proto = Object.getPrototypeOf(v);
-  } catch {
-    return false;
-  }
-  if (proto === null || proto === Object.prototype) return true;
-  // Another realm's Object.prototype: its own prototype is null and it has a constructor named Object.
-  try {
-    return (
-      Object.getPrototypeOf(proto) === null &&
-      typeof (proto as { constructor?: unknown }).constructor === 'function' &&
-      (proto as { constructor: { name?: unknown } }).constructor.name === 'Object'
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** Own enumerable keys (strings then symbols), never throwing; `failed` when a proxy trap threw. */
-export function ownKeys(obj: object): { keys: string[]; symbols: symbol[]; failed: boolean } {
-  try {
-    const keys = Object.keys(obj);
-    const symbols = Object.getOwnPropertySymbols(obj).filter((s) => Object.prototype.propertyIsEnumerable.call(obj, s));
-    return { keys, symbols, failed: false };
-  } catch {
-    return { keys: [], symbols: [], failed: true };
-  }
-}
-
 /** Reports an object whose keys cannot be listed (a proxy whose trap threw). */
 export function unreadable(issues: Issues, path: Path): void {
   issues.add(path, 'invalid_value', (n) => `${n.p(path)} cannot be read: listing its keys threw an error`);
 }
 
-/** Own enumerable keys of `obj`; an object whose keys cannot be listed is reported at `path`. */
+/**
+ * Own enumerable keys of `obj`. An object whose keys cannot be listed, or that has more than
+ * `INPUT_LIMITS.maxKeys` keys, is reported at `path` and read as empty (so nothing is done
+ * per key of an absurdly large object).
+ */
 export function listKeys(obj: object, issues: Issues, path: Path): { keys: string[]; symbols: symbol[] } {
   const { keys, symbols, failed } = ownKeys(obj);
   if (failed) unreadable(issues, path);
+  const count = keys.length + symbols.length;
+  if (count > INPUT_LIMITS.maxKeys) {
+    issues.add(
+      path,
+      'invalid_value',
+      (n) => `${n.p(path)} has ${count} keys; at most ${INPUT_LIMITS.maxKeys} are allowed`,
+    );
+    return { keys: [], symbols: [] };
+  }
   return { keys, symbols };
 }
 
@@ -107,49 +112,6 @@ export function optionKeys(obj: object, issues: Issues): string[] {
     issues.add([label], 'unknown_option', () => `${label} is not a task option (symbol keys are not allowed)`);
   }
   return keys;
-}
-
-/** Reads an own property, turning a throwing getter or proxy trap into a sentinel. */
-export const UNREADABLE: unique symbol = Symbol('unreadable');
-export function read(obj: object, key: string): unknown {
-  try {
-    return (obj as Record<string, unknown>)[key];
-  } catch {
-    return UNREADABLE;
-  }
-}
-
-/** Short, safe description of a value for error messages. */
-export function describe(v: unknown): string {
-  if (v === UNREADABLE) return 'a value whose getter threw';
-  switch (typeof v) {
-    case 'number':
-      return Object.is(v, -0) ? '-0' : String(v);
-    case 'string': {
-      const s = JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-      return s;
-    }
-    case 'boolean':
-      return String(v);
-    case 'undefined':
-      return 'undefined';
-    case 'bigint':
-      return `a bigint (${v}n)`;
-    case 'symbol':
-      return 'a symbol';
-    case 'function':
-      return 'a function';
-    default:
-      if (v === null) return 'null';
-      if (Array.isArray(v)) return 'an array';
-      if (isPlainObject(v)) return 'an object';
-      try {
-        const name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-        return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object';
-      } catch {
-        return 'an object';
-      }
-  }
 }
 
 /** `'a', 'b' or 'c'` */

@@ -1,5 +1,6 @@
 // The .options() merge rule, defaults, and resource demand.
 import type { ResolvedTaskOptions, RuntimeEnv, TaskOptions } from '../types.js';
+import { own } from '../input.js';
 import { put } from './internal.js';
 import { validateTaskOptions } from './validate.js';
 
@@ -31,11 +32,12 @@ export function mergeTaskOptions(base: TaskOptions, overrides: TaskOptions): Tas
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) continue;
     if (k === 'runtimeEnv' && isEmptyRuntimeEnv(v as RuntimeEnv)) continue;
-    if (k === '_metadata' && base._metadata !== undefined) {
-      const md: Record<string, Record<string, unknown>> = { ...base._metadata };
+    const baseMetadata = own(base, '_metadata');
+    if (k === '_metadata' && baseMetadata !== undefined) {
+      const md: Record<string, Record<string, unknown>> = { ...baseMetadata };
       for (const [ns, cfg] of Object.entries(v as Record<string, Record<string, unknown>>)) {
         if (cfg === undefined) continue;
-        put(md, ns, { ...(Object.prototype.hasOwnProperty.call(md, ns) ? md[ns] : undefined), ...cfg });
+        put(md, ns, { ...own(md, ns), ...cfg });
       }
       out[k] = md;
       continue;
@@ -60,23 +62,25 @@ export function resolveTaskOptions(options: TaskOptions): ResolvedTaskOptions {
 
 /** {@link resolveTaskOptions} for options that were already validated (shares their maps). */
 export function resolveValidated(o: TaskOptions): ResolvedTaskOptions {
-  const numGpus = o.numGpus ?? 0;
+  // Own properties only: an option set on a polluted Object.prototype is not set.
+  const get = <K extends keyof TaskOptions>(k: K): TaskOptions[K] | undefined => own(o, k);
+  const numGpus = get('numGpus') ?? 0;
   return {
-    numReturns: o.numReturns ?? 1,
-    numCpus: o.numCpus ?? 1,
+    numReturns: get('numReturns') ?? 1,
+    numCpus: get('numCpus') ?? 1,
     numGpus,
-    resources: o.resources ?? {},
-    acceleratorType: o.acceleratorType,
-    memory: o.memory ?? 0,
-    maxCalls: o.maxCalls ?? (numGpus > 0 ? 1 : 0),
-    maxRetries: o.maxRetries ?? 3,
-    retryExceptions: o.retryExceptions ?? false,
-    runtimeEnv: o.runtimeEnv,
-    schedulingStrategy: o.schedulingStrategy ?? 'DEFAULT',
-    enableTaskEvents: o.enableTaskEvents ?? true,
-    labelSelector: o.labelSelector,
-    name: o.name,
-    _metadata: o._metadata ?? {},
+    resources: get('resources') ?? {},
+    acceleratorType: get('acceleratorType'),
+    memory: get('memory') ?? 0,
+    maxCalls: get('maxCalls') ?? (numGpus > 0 ? 1 : 0),
+    maxRetries: get('maxRetries') ?? 3,
+    retryExceptions: get('retryExceptions') ?? false,
+    runtimeEnv: get('runtimeEnv'),
+    schedulingStrategy: get('schedulingStrategy') ?? 'DEFAULT',
+    enableTaskEvents: get('enableTaskEvents') ?? true,
+    labelSelector: get('labelSelector'),
+    name: get('name'),
+    _metadata: get('_metadata') ?? {},
   };
 }
 
@@ -94,15 +98,12 @@ export const ACCELERATOR_TYPE_DEMAND = 0.001;
  * @throws {@link TaskOptionsError} when `options` are invalid.
  */
 export function resourceDemand(options: TaskOptions | ResolvedTaskOptions): Record<string, number> {
-  const o = validateTaskOptions(options);
+  const o = resolveValidated(validateTaskOptions(options));
   const demand: Record<string, number> = {};
-  for (const [k, v] of Object.entries(o.resources ?? {})) if (v > 0) demand[k] = v;
-  const cpu = o.numCpus ?? 1;
-  if (cpu > 0) demand.CPU = cpu;
-  const gpu = o.numGpus ?? 0;
-  if (gpu > 0) demand.GPU = gpu;
-  const memory = Math.floor(o.memory ?? 0);
-  if (memory > 0) demand.memory = memory;
+  for (const [k, v] of Object.entries(o.resources)) if (v > 0) demand[k] = v;
+  if (o.numCpus > 0) demand.CPU = o.numCpus;
+  if (o.numGpus > 0) demand.GPU = o.numGpus;
+  if (o.memory > 0) demand.memory = o.memory; // validation counted it in whole bytes
   if (o.acceleratorType !== undefined) demand[ACCELERATOR_TYPE_PREFIX + o.acceleratorType] = ACCELERATOR_TYPE_DEMAND;
   return demand;
 }

@@ -1,5 +1,6 @@
 // Option names in both spellings, and the did-you-mean messages for unknown keys.
 import type { Namer } from './internal.js';
+import { hasOwn } from '../input.js';
 import { closest } from './internal.js';
 
 /** taskfit option → Ray keyword, in Ray's table order. */
@@ -31,7 +32,7 @@ export const SNAKE_TO_CAMEL: Readonly<Record<string, OptionName>> = Object.fromE
 );
 
 export function isOptionName(k: string): k is OptionName {
-  return Object.prototype.hasOwnProperty.call(CAMEL_TO_SNAKE, k);
+  return hasOwn(CAMEL_TO_SNAKE, k);
 }
 
 /** Ray keywords that exist only for actors. */
@@ -79,17 +80,15 @@ export function unknownOptionMessage(k: string, n: Namer): string {
   const display = JSON.stringify(k);
   const head = `${display} is not a task option`;
   if (ACTOR_ONLY_SET.has(k)) return `${head}: it is a Ray actor option, and taskfit runs tasks only`;
-  const snakeK = k in UNSUPPORTED_RAY ? k : camelToSnake(k);
-  const unsupported = Object.prototype.hasOwnProperty.call(UNSUPPORTED_RAY, snakeK)
-    ? UNSUPPORTED_RAY[snakeK]
-    : undefined;
+  const snakeK = hasOwn(UNSUPPORTED_RAY, k) ? k : camelToSnake(k);
+  const unsupported = hasOwn(UNSUPPORTED_RAY, snakeK) ? UNSUPPORTED_RAY[snakeK] : undefined;
   if (unsupported !== undefined) return `${head}: ${unsupported(n)}`;
   // snake_case spelling given to the camelCase API (or the reverse).
   const translated = n.ray
     ? isOptionName(k)
       ? CAMEL_TO_SNAKE[k]
       : undefined
-    : Object.prototype.hasOwnProperty.call(SNAKE_TO_CAMEL, k)
+    : hasOwn(SNAKE_TO_CAMEL, k)
       ? SNAKE_TO_CAMEL[k]
       : undefined;
   const guess = translated ?? closest(k, valid);

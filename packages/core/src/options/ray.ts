@@ -1,6 +1,7 @@
 // Ray spelling interop: snake_case options ↔ taskfit's camelCase.
 import type { TaskOptions } from '../types.js';
 import { formatPath } from '../errors.js';
+import { hasOwn, own } from '../input.js';
 import type { Namer, Path, PendingIssue } from './internal.js';
 import { Issues, describe, isPlainObject, listKeys, optionKeys, ownKeys, put, read, throwIssues } from './internal.js';
 import { CAMEL_TO_SNAKE, SNAKE_TO_CAMEL, isOptionName, unknownOptionMessage } from './names.js';
@@ -44,9 +45,7 @@ function invert(m: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [v, k]));
 }
 
-function has(m: Readonly<Record<string, string>>, k: string): boolean {
-  return Object.prototype.hasOwnProperty.call(m, k);
-}
+const has = hasOwn;
 
 /** Maps a camelCase options path to Ray's spelling. */
 function toSnakePath(path: readonly (string | number)[]): Path {
@@ -108,7 +107,7 @@ function strategyFromRay(v: unknown, issues: Issues): unknown {
     'scheduling_strategy',
     true,
   );
-  const type = out.type;
+  const type = own(out, 'type');
   if (typeof type === 'string') {
     if (has(STRATEGY_TYPE_TO_CAMEL, type)) out.type = STRATEGY_TYPE_TO_CAMEL[type];
     else if (has(STRATEGY_TYPE_TO_SNAKE, type)) {
@@ -121,9 +120,9 @@ function strategyFromRay(v: unknown, issues: Issues): unknown {
       );
     }
   }
-  if (out.type === 'nodeLabel') {
+  if (own(out, 'type') === 'nodeLabel') {
     for (const side of ['hard', 'soft'] as const) {
-      const m = out[side];
+      const m = own(out, side);
       if (!isPlainObject(m)) continue;
       const listed = ownKeys(m);
       if (listed.failed) continue; // left as is: validation reports it
@@ -134,7 +133,7 @@ function strategyFromRay(v: unknown, issues: Issues): unknown {
         if (isPlainObject(expr) && exprKeys !== undefined && !exprKeys.failed) {
           const e: Record<string, unknown> = {};
           for (const ek of exprKeys.keys) put(e, ek, read(expr, ek));
-          const op = e.operator;
+          const op = own(e, 'operator');
           if (typeof op === 'string') {
             if (has(OPERATOR_TO_CAMEL, op)) e.operator = OPERATOR_TO_CAMEL[op];
             else if (has(OPERATOR_TO_SNAKE, op)) {
@@ -163,18 +162,19 @@ function strategyToRay(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(v))
     out[has(STRATEGY_FIELD_TO_SNAKE, k) ? (STRATEGY_FIELD_TO_SNAKE[k] as string) : k] = val;
-  if (typeof out.type === 'string' && has(STRATEGY_TYPE_TO_SNAKE, out.type))
-    out.type = STRATEGY_TYPE_TO_SNAKE[out.type];
-  if (v.type === 'nodeLabel') {
+  const type = own(out, 'type');
+  if (typeof type === 'string' && has(STRATEGY_TYPE_TO_SNAKE, type)) out.type = STRATEGY_TYPE_TO_SNAKE[type];
+  if (type === 'nodeLabel') {
     for (const side of ['hard', 'soft'] as const) {
-      const m = out[side];
+      const m = own(out, side);
       if (!isPlainObject(m)) continue;
       const converted: Record<string, unknown> = {};
       for (const [label, expr] of Object.entries(m)) {
         const e = { ...(expr as Record<string, unknown>) };
-        if (typeof e.operator === 'string' && has(OPERATOR_TO_SNAKE, e.operator))
-          e.operator = OPERATOR_TO_SNAKE[e.operator];
-        if (Array.isArray(e.values)) e.values = [...(e.values as unknown[])];
+        const op = own(e, 'operator');
+        if (typeof op === 'string' && has(OPERATOR_TO_SNAKE, op)) e.operator = OPERATOR_TO_SNAKE[op];
+        const values = own(e, 'values');
+        if (Array.isArray(values)) e.values = [...(values as unknown[])];
         converted[label] = e;
       }
       out[side] = converted;
@@ -198,7 +198,9 @@ function strategyToRay(v: unknown): unknown {
  *
  * Python's `None` (`null`) means "not set" and the key is dropped — except
  * `num_cpus: null`, which in Ray means no CPU demand and becomes `numCpus: 0`.
- * `toRayOptions(fromRayOptions(x))` equals `x` for any valid `x` without `null`s.
+ * `toRayOptions(fromRayOptions(x))` equals `x` for any valid `x` without `null`s whose
+ * quantities are already at the resource precision (others come back rounded: `num_cpus: 1 / 3`
+ * is 0.3333).
  *
  * @throws {@link TaskOptionsError} whose issue paths and messages use Ray's spelling
  *   (e.g. path `['num_gpus']`, "num_gpus must be a finite number ≥ 0").

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskOptionsError } from '../errors.js';
+import { Cluster } from '../resources/cluster.js';
+import { NodeResources } from '../resources/node-resources.js';
 import { isRemoteFunction, remote } from './remote.js';
 
 function add(a: number, b: number): number {
@@ -67,8 +69,18 @@ describe('remote()', () => {
 
   it('GPU ⇒ maxCalls 1 applies to the effective options (Ray issue #47767)', () => {
     expect(remote(add).options({ numGpus: 1 }).resolvedOptions.maxCalls).toBe(1);
-    expect(remote(add, { numGpus: 1 }).options({ numGpus: 0 }).resolvedOptions.maxCalls).toBe(0);
     expect(remote(add, { numGpus: 1, maxCalls: 0 }).resolvedOptions.maxCalls).toBe(0);
+  });
+
+  it('.options({ numGpus: 0 }) on a GPU task drops the GPU default: maxCalls 0 (Ray keeps 1; docs/decisions.md)', () => {
+    const gpu = remote(add, { numGpus: 1 });
+    expect(gpu.resolvedOptions.maxCalls).toBe(1);
+    const cpu = gpu.options({ numGpus: 0 });
+    expect(cpu.resolvedOptions.maxCalls).toBe(0); // no GPU held, so no reason to retire the worker
+    expect(cpu.taskOptions).not.toHaveProperty('maxCalls'); // the default, not a setting: it follows numGpus
+    expect(cpu.options({ numGpus: 0.5 }).resolvedOptions.maxCalls).toBe(1);
+    // A maxCalls the definition set is kept whatever numGpus becomes.
+    expect(remote(add, { numGpus: 1, maxCalls: 3 }).options({ numGpus: 0 }).resolvedOptions.maxCalls).toBe(3);
   });
 
   it('.options() with an empty runtimeEnv keeps the definition', () => {
@@ -103,6 +115,10 @@ describe('remote()', () => {
     const pg = { id: 'pg1', state: 'CREATED' };
     const rf = remote(add, { schedulingStrategy: { type: 'placementGroup', placementGroup: pg } });
     expect(Object.isFrozen(pg)).toBe(false);
-    expect((rf.taskOptions.schedulingStrategy as { placementGroup: unknown }).placementGroup).toBe(pg);
+    expect((rf.taskOptions.schedulingStrategy as { placementGroup: unknown }).placementGroup).toEqual({ id: 'pg1' });
+    const real = new Cluster().addNode(new NodeResources({ CPU: 1 })).createPlacementGroup({ bundles: [{ CPU: 1 }] });
+    const kept = remote(add, { schedulingStrategy: { type: 'placementGroup', placementGroup: real } });
+    expect((kept.taskOptions.schedulingStrategy as { placementGroup: unknown }).placementGroup).toBe(real);
+    expect(Object.isFrozen(real)).toBe(false);
   });
 });

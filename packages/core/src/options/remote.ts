@@ -1,5 +1,6 @@
 // remote(): a function bound to its validated task options.
 import type { ResolvedTaskOptions, TaskOptions } from '../types.js';
+import { own } from '../input.js';
 import { mergeTaskOptions, resolveValidated } from './merge.js';
 import { validateTaskOptions } from './validate.js';
 
@@ -119,7 +120,7 @@ class RemoteFunctionImpl<F extends AnyFunction, N extends NumReturns> implements
     this.fn = fn;
     this.taskOptions = deepFreeze(options);
     this.resolvedOptions = deepFreeze(resolveValidated(options));
-    this.name = options.name ?? (fn.name !== '' ? fn.name : 'anonymous');
+    this.name = own(options, 'name') ?? (fn.name !== '' ? fn.name : 'anonymous');
     Object.defineProperty(this, BRAND, { value: true });
     Object.freeze(this);
   }

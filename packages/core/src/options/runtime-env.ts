@@ -1,5 +1,6 @@
 // Runtime-env inheritance (Ray's OverrideRuntimeEnv) and `${VAR}` expansion.
 import type { RuntimeEnv } from '../types.js';
+import { hasOwn, own } from '../input.js';
 import { put } from './internal.js';
 
 const VAR = /\$(\w+|\{[^}]*\})/g;
@@ -34,16 +35,18 @@ export function mergeRuntimeEnv(
   const out: RuntimeEnv = { ...(parent ?? {}) };
   for (const [k, v] of Object.entries(child ?? {})) {
     if (v === undefined) continue;
-    if (k === 'envVars' && out.envVars !== undefined) {
-      out.envVars = { ...out.envVars, ...(v as Record<string, string>) };
+    const inherited = own(out, 'envVars');
+    if (k === 'envVars' && inherited !== undefined) {
+      out.envVars = { ...inherited, ...(v as Record<string, string>) };
     } else {
       put(out, k, v);
     }
   }
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
-  if (out.envVars !== undefined) {
+  const envVars = own(out, 'envVars');
+  if (envVars !== undefined) {
     const vars: Record<string, string> = {};
-    for (const [k, v] of Object.entries(out.envVars)) put(vars, k, env === undefined ? v : expandEnvVars(v, env));
+    for (const [k, v] of Object.entries(envVars)) put(vars, k, env === undefined ? v : expandEnvVars(v, env));
     out.envVars = vars;
   }
   return out;
@@ -74,13 +77,13 @@ export function taskEnvVars(
   baseEnv: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  const vars = input.envVars;
-  if (vars !== undefined) for (const k of Object.keys(vars)) put(out, k, expandEnvVars(vars[k]!, baseEnv));
-  if (input.visibleDevices !== undefined) out.CUDA_VISIBLE_DEVICES = input.visibleDevices.join(',');
+  const vars = own(input, 'envVars');
+  if (vars !== undefined) for (const [k, v] of Object.entries(vars)) put(out, k, expandEnvVars(v, baseEnv));
+  const devices = own(input, 'visibleDevices');
+  if (devices !== undefined) out.CUDA_VISIBLE_DEVICES = devices.join(',');
   if (!hasOwn(out, OMP) && !(hasOwn(baseEnv, OMP) && baseEnv[OMP] !== undefined))
     out[OMP] = String(Math.max(Math.floor(input.numCpus), 1));
   return out;
 }
 
 const OMP = 'OMP_NUM_THREADS';
-const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);

@@ -12,12 +12,18 @@ class HttpError extends Error {}
 // ---- arbitraries biased toward valid options --------------------------------------------
 
 const units = (max: number) => fc.integer({ min: 0, max }).map((u) => u / 10_000);
+// Computed quantities (Ray accepts them; validation rounds them to the resource precision).
+const computed = fc.constantFrom(1 / 3, 2 / 3, 0.00015, 0.12345, 0.1 + 0.2, 7 / 9);
 const quantity = fc.oneof(
   { weight: 3, arbitrary: units(1_000_000) },
   { weight: 2, arbitrary: fc.constantFrom(0, 0.5, 1, 2, 0.57, 0.1 + 0.2, 1.0001) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 2 ** 40 }) },
+  { weight: 1, arbitrary: computed },
+  // up to what the accounting holds exactly (900719925474 for 1/10000 units)
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 2 ** 39 }) },
 );
-const gpus = fc.oneof(units(10_000), fc.integer({ min: 0, max: 16 }));
+// memory is whole bytes: a fraction is rounded down, and a non-zero value below one byte is rejected
+const bytes = fc.oneof(fc.integer({ min: 0, max: 2 ** 50 }), fc.constantFrom(2.5e9 / 3, 1.5, 0.57e10, 2 ** 53 - 1));
+const gpus = fc.oneof(units(10_000), fc.integer({ min: 0, max: 16 }), computed);
 const resourceName = fc.oneof(
   fc.constantFrom('licence', 'custom', 'node:10.0.0.1', 'TPU', 'neuron_cores', 'fpga'),
   fc.string({ minLength: 1, maxLength: 12 }),
@@ -79,15 +85,17 @@ const validish = {
   numReturns: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constant('streaming')),
   numCpus: quantity,
   numGpus: gpus,
-  resources: fc
-    .dictionary(resourceName, quantity, { maxKeys: 4 })
-    .map((r) =>
-      Object.fromEntries(
-        Object.entries(r).map(([k, v]) => [k, ['TPU', 'neuron_cores'].includes(k) ? Math.ceil(v) : v]),
-      ),
+  resources: fc.dictionary(resourceName, quantity, { maxKeys: 4 }).map((r) =>
+    Object.fromEntries(
+      Object.entries(r).map(([k, v]) => [
+        k,
+        // Ray's accelerator rules: TPU chip configurations 1, 2, 4, 8; whole neuron_cores
+        k === 'TPU' ? [0, 1, 2, 4, 8][Math.ceil(v) % 5] : k === 'neuron_cores' ? Math.ceil(v) : v,
+      ]),
     ),
+  ),
   acceleratorType: fc.constantFrom('H100', 'H200', 'A100-80G', 'V100'),
-  memory: quantity,
+  memory: bytes,
   maxCalls: fc.integer({ min: 0, max: 10 }),
   maxRetries: fc.integer({ min: -1, max: 10 }),
   retryExceptions: fc.oneof(

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TaskOptionsError } from '../errors.js';
 import type { TaskOptionsIssueCode } from '../errors.js';
+import { Cluster } from '../resources/cluster.js';
+import { NodeResources } from '../resources/node-resources.js';
 import { validateTaskOptions } from './validate.js';
 
 type Path = (string | number)[];
@@ -31,9 +33,30 @@ const rejected: [string, unknown, TaskOptionsIssueCode, Path, string | RegExp][]
   ['numCpus string', { numCpus: '1' }, 'invalid_type', ['numCpus'], 'got "1"'],
   ['numCpus bigint', { numCpus: 1n }, 'invalid_type', ['numCpus'], 'bigint'],
   ['numCpus null', { numCpus: null }, 'invalid_type', ['numCpus'], 'got null'],
-  ['numCpus too fine', { numCpus: 0.00015 }, 'invalid_value', ['numCpus'], 'multiple of 0.0001'],
-  ['numCpus rounds to 0 units', { numCpus: 0.00001 }, 'invalid_value', ['numCpus'], 'multiple of 0.0001'],
-  ['numGpus too fine', { numGpus: 0.12345 }, 'invalid_value', ['numGpus'], 'multiple of 0.0001'],
+  [
+    'numCpus rounds to 0 units',
+    { numCpus: 0.00001 },
+    'invalid_value',
+    ['numCpus'],
+    'numCpus must be 0 or at least 0.0001, the finest resource precision (got 0.00001)',
+  ],
+  ['numGpus rounds to 0 units', { numGpus: 4e-5 }, 'invalid_value', ['numGpus'], 'at least 0.0001'],
+  [
+    'numCpus beyond what accounting holds',
+    { numCpus: 1e21 },
+    'invalid_value',
+    ['numCpus'],
+    'numCpus must be at most 900719925474, the largest quantity the accounting holds exactly (got 1e+21)',
+  ],
+  [
+    'memory beyond 2^53 - 1 bytes',
+    { memory: 2 ** 53 + 2 },
+    'invalid_value',
+    ['memory'],
+    'memory must be at most 9007199254740991 bytes',
+  ],
+  ['memory below one byte', { memory: 0.5 }, 'invalid_value', ['memory'], 'memory must be 0 or at least 1 byte'],
+  ['numGpus rounds to 1.5', { numGpus: 1.49996 }, 'invalid_value', ['numGpus'], 'whole number when greater than 1'],
   ['numGpus fractional > 1', { numGpus: 1.5 }, 'invalid_value', ['numGpus'], 'whole number when greater than 1'],
   ['numGpus fractional > 1 (2.25)', { numGpus: 2.25 }, 'invalid_value', ['numGpus'], 'whole number'],
   ['memory negative', { memory: -5 }, 'invalid_value', ['memory'], 'memory must be a finite number ≥ 0'],
@@ -70,14 +93,58 @@ const rejected: [string, unknown, TaskOptionsIssueCode, Path, string | RegExp][]
   ],
   ['resources NaN', { resources: { licence: NaN } }, 'invalid_value', ['resources', 'licence'], '(got NaN)'],
   ['resources string value', { resources: { licence: '1' } }, 'invalid_type', ['resources', 'licence'], 'got "1"'],
-  ['resources too fine', { resources: { licence: 0.00015 } }, 'invalid_value', ['resources', 'licence'], '0.0001'],
-  ['resources TPU fractional > 1', { resources: { TPU: 1.5 } }, 'invalid_value', ['resources', 'TPU'], 'whole number'],
+  ['resources rounds to 0', { resources: { licence: 0.00001 } }, 'invalid_value', ['resources', 'licence'], '0.0001'],
+  [
+    'resources beyond what accounting holds',
+    { resources: { licence: 1e13 } },
+    'invalid_value',
+    ['resources', 'licence'],
+    'resources.licence must be at most 900719925474',
+  ],
+  [
+    'resources TPU fractional > 1',
+    { resources: { TPU: 1.5 } },
+    'invalid_value',
+    ['resources', 'TPU'],
+    'resources.TPU must be 1, 2, 4 or 8: the TPU chip configurations Ray supports (got 1.5)',
+  ],
+  [
+    'resources TPU 3 (Ray: not a chip configuration)',
+    { resources: { TPU: 3 } },
+    'invalid_value',
+    ['resources', 'TPU'],
+    '1, 2, 4 or 8',
+  ],
+  ['resources TPU 0.5', { resources: { TPU: 0.5 } }, 'invalid_value', ['resources', 'TPU'], '1, 2, 4 or 8'],
+  ['resources TPU 16', { resources: { TPU: 16 } }, 'invalid_value', ['resources', 'TPU'], '1, 2, 4 or 8'],
   [
     'resources neuron_cores fractional > 1',
     { resources: { neuron_cores: 2.5 } },
     'invalid_value',
     ['resources', 'neuron_cores'],
-    'whole number',
+    'resources.neuron_cores must be a whole number: neuron_cores cannot be shared between tasks (got 2.5)',
+  ],
+  [
+    'resources neuron_cores fractional < 1 (Ray: whole numbers only)',
+    { resources: { neuron_cores: 0.5 } },
+    'invalid_value',
+    ['resources', 'neuron_cores'],
+    'must be a whole number: neuron_cores cannot be shared',
+  ],
+  [
+    'resources HPU fractional < 1 (Ray: whole numbers only)',
+    { resources: { HPU: 0.25 } },
+    'invalid_value',
+    ['resources', 'HPU'],
+    'resources.HPU must be a whole number: HPU cannot be shared between tasks (got 0.25)',
+  ],
+  ['resources HPU 1.5', { resources: { HPU: 1.5 } }, 'invalid_value', ['resources', 'HPU'], 'whole number'],
+  [
+    'resources NPU fractional > 1 (the generic unit-instance rule)',
+    { resources: { NPU: 1.5 } },
+    'invalid_value',
+    ['resources', 'NPU'],
+    'whole number when greater than 1',
   ],
   [
     'resources __proto__ (JSON)',
@@ -670,13 +737,11 @@ describe('validateTaskOptions: accepted values', () => {
     ['zero cpu', { numCpus: 0 }],
     ['cpu 1.5 (not unit-instance)', { numCpus: 1.5 }],
     ['0.57 GPU (float noise)', { numGpus: 0.57 }],
-    ['0.1 + 0.2 cpus', { numCpus: 0.1 + 0.2 }],
     ['0.0001 exactly', { numCpus: 0.0001 }],
     ['1.0001 cpus', { numCpus: 1.0001 }],
     ['whole GPU count', { numGpus: 2 }],
     ['fractional GPU below 1', { numGpus: 0.25 }],
     ['huge memory', { memory: 2 * 2 ** 40 }],
-    ['fractional memory', { memory: 2.9 }],
     ['custom resources', { resources: { licence: 1, 'node:127.0.0.1': 0.01, Custom2: 2.5, TPU: 4 } }],
     ['accelerator', { acceleratorType: 'H100' }],
     ['maxRetries -1', { maxRetries: -1 }],
@@ -751,6 +816,39 @@ describe('validateTaskOptions: accepted values', () => {
     expect(validateTaskOptions(input)).toEqual(input);
   });
 
+  it('rounds computed quantities to the resource precision, as Ray accepts them (DESIGN.md)', () => {
+    expect(validateTaskOptions({ numCpus: 1 / 3 })).toEqual({ numCpus: 0.3333 });
+    expect(validateTaskOptions({ numCpus: 2 / 3, numGpus: 1 / 3 })).toEqual({ numCpus: 0.6667, numGpus: 0.3333 });
+    expect(validateTaskOptions({ numCpus: 0.1 + 0.2 })).toEqual({ numCpus: 0.3 });
+    expect(validateTaskOptions({ numGpus: 0.12345 })).toEqual({ numGpus: 0.1235 });
+    expect(validateTaskOptions({ numCpus: 0.00005 })).toEqual({ numCpus: 0.0001 }); // the smallest that does not round to 0
+    expect(validateTaskOptions({ resources: { licence: 1 / 3 } })).toEqual({ resources: { licence: 0.3333 } });
+    // A whole number of GPUs after rounding is whole: 1.00001 is 1 GPU.
+    expect(validateTaskOptions({ numGpus: 1.00001 })).toEqual({ numGpus: 1 });
+    // memory: whole bytes, rounded down as Ray's int(memory) does (float noise aside).
+    expect(validateTaskOptions({ memory: 2.5e9 / 3 })).toEqual({ memory: 833333333 });
+    expect(validateTaskOptions({ memory: 2.9 })).toEqual({ memory: 2 });
+    expect(validateTaskOptions({ memory: 0.57e10 })).toEqual({ memory: 5700000000 });
+    expect(validateTaskOptions({ memory: 2 ** 53 - 1 })).toEqual({ memory: 2 ** 53 - 1 });
+    expect(validateTaskOptions({ numCpus: 900719925474 })).toEqual({ numCpus: 900719925474 });
+  });
+
+  it('returns scheduling strategies frozen, label maps and values included', () => {
+    const { schedulingStrategy: s } = validateTaskOptions({
+      schedulingStrategy: {
+        type: 'nodeLabel',
+        hard: { zone: { operator: 'in', values: ['a'] } },
+        soft: { tier: { operator: 'exists' } },
+      },
+    });
+    const label = s as unknown as { hard: { zone: { values: string[] } }; soft: object };
+    for (const part of [label, label.hard, label.hard.zone, label.hard.zone.values, label.soft]) {
+      expect(Object.isFrozen(part)).toBe(true);
+    }
+    // Validating it again gives it back as it is.
+    expect(validateTaskOptions({ schedulingStrategy: s }).schedulingStrategy).toBe(s);
+  });
+
   it('drops undefined values and normalises -0', () => {
     expect(validateTaskOptions({ numCpus: -0, numGpus: undefined, name: 'x' })).toEqual({ numCpus: 0, name: 'x' });
     expect(Object.is(validateTaskOptions({ numCpus: -0 }).numCpus, 0)).toBe(true);
@@ -766,14 +864,35 @@ describe('validateTaskOptions: accepted values', () => {
     expect(out).toEqual({ resources: { a: 1 }, runtimeEnv: { envVars: { A: '1' } }, retryExceptions: ['X'] });
   });
 
-  it('keeps a placement-group handle by identity', () => {
+  it("keeps a Cluster's placement group by identity; copies any other handle as { id }, read once", () => {
+    const cluster = new Cluster().addNode(new NodeResources({ CPU: 2 }));
+    const real = cluster.createPlacementGroup({ bundles: [{ CPU: 1 }] });
+    const kept = validateTaskOptions({ schedulingStrategy: { type: 'placementGroup', placementGroup: real } });
+    expect((kept.schedulingStrategy as { placementGroup: unknown }).placementGroup).toBe(real);
+
     class PG {
       constructor(readonly id: string) {}
       readonly state = 'CREATED';
     }
-    const pg = new PG('pg7');
-    const out = validateTaskOptions({ schedulingStrategy: { type: 'placementGroup', placementGroup: pg } });
-    expect((out.schedulingStrategy as { placementGroup: unknown }).placementGroup).toBe(pg);
+    let reads = 0;
+    const handles: object[] = [
+      new PG('pg7'),
+      { id: 'pg7', state: 'CREATED' },
+      {
+        get id() {
+          return reads++ === 0 ? 'pg7' : 'other'; // a second read would disagree
+        },
+      },
+      new Proxy(real, {}), // looks like a PlacementGroup, but is not one
+    ];
+    for (const pg of handles) {
+      const out = validateTaskOptions({ schedulingStrategy: { type: 'placementGroup', placementGroup: pg } });
+      if (pg === handles[2]) expect(reads).toBe(1);
+      const ref = (out.schedulingStrategy as { placementGroup: object }).placementGroup;
+      expect(ref).not.toBe(pg);
+      expect(ref).toEqual({ id: pg === handles[3] ? real.id : 'pg7' });
+      expect(Object.isFrozen(ref)).toBe(true);
+    }
   });
 
   it('accepts objects without a prototype and rejects cycles', () => {
@@ -838,11 +957,10 @@ describe('all issues at once', () => {
     }
   });
 
-  it('a GPU value can break two rules at once', () => {
+  it('a GPU value is rounded first, then checked: 1.00005 is 1.0001 GPUs, not whole', () => {
     const issues = issuesOf({ numGpus: 1.00005 });
     expect(issues.map((i) => i.message)).toEqual([
-      expect.stringContaining('multiple of 0.0001'),
-      expect.stringContaining('whole number'),
+      'numGpus must be a whole number when greater than 1: only requests below 1 can share one instance (got 1.00005)',
     ]);
   });
 });

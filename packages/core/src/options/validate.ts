@@ -17,18 +17,24 @@ import {
   camelNamer,
   closest,
   describe,
+  isArray,
   isPlainObject,
   orList,
   listKeys,
   optionKeys,
   read,
+  readList,
   throwIssues,
 } from './internal.js';
 import { isLabelSelectorValue, isLabelValue, labelKeyProblem } from './labels.js';
 import { isOptionName, unknownOptionMessage } from './names.js';
 import type { OptionName } from './names.js';
-import { isWholeUnits } from './quantity.js';
+import { recordErrorClassName, recordedErrorClassName } from './retry.js';
+import { hasOwn, own } from '../input.js';
+import { INPUT_LIMITS } from '../limits.js';
 import { FORBIDDEN_KEYS, UNIT_INSTANCE_RESOURCES } from '../resources/demand.js';
+import { RESOURCE_UNIT_SCALING, maxQuantity, unitsOf } from '../resources/fixed-point.js';
+import { PlacementGroup } from '../resources/placement-group.js';
 
 /** Keys of `resources` that taskfit reserves, with the option to use instead. */
 const RESERVED_RESOURCES: Readonly<Record<string, (n: Namer) => string>> = {
@@ -62,7 +68,7 @@ export function checkTaskOptions(
 ): { value: TaskOptions; issues: readonly PendingIssue[] } {
   const issues = new Issues();
   const out: Record<string, unknown> = {};
-  const inOptions = typeof ctx === 'object' && ctx !== null && ctx.inOptions === true;
+  const inOptions = typeof ctx === 'object' && ctx !== null && read(ctx, 'inOptions') === true;
   if (!isPlainObject(input)) {
     issues.add([], 'invalid_type', () => `task options must be a plain object (got ${describe(input)})`);
     return { value: {}, issues: issues.list };
@@ -93,17 +99,22 @@ export function checkTaskOptions(
 /**
  * Validates task options written by a user (a `remote()` definition, or `.options()`
  * overrides when `ctx.inOptions` is true) and returns a clean copy: keys whose value is
- * `undefined` are dropped, `-0` becomes `0`, and maps are copied so later changes to the
- * input do not leak in (a placement-group handle is kept by identity).
+ * `undefined` are dropped, `-0` becomes `0`, quantities are rounded to the resource precision,
+ * and maps are copied so later changes to the input do not leak in (a `PlacementGroup` handle
+ * is kept by identity; any other placement-group handle is copied as `{ id }`). The input is read
+ * once, own properties only; a value whose getter or proxy trap throws is an issue at its path.
  *
  * Rules beyond the types (DESIGN.md "do better" wins over Ray):
- * - Quantities (`numCpus`, `numGpus`, `memory`, `resources` values) are finite and ≥ 0, and
- *   a whole number of 0.0001 units: `q × 10000` must be within floating-point noise
- *   (1e-6 units) of a whole number ≥ 1, so `0.57` and `0.1 + 0.2` pass while `0.00015` and
- *   `0.00001` are rejected (Ray silently truncates the first and rejects the second).
+ * - Quantities (`numCpus`, `numGpus`, `memory`, `resources` values) are finite and ≥ 0, and are
+ *   rounded to the nearest 0.0001 (`memory`: to whole bytes, rounded down, as Ray's
+ *   `int(memory)`), so `1 / 3` is kept as 0.3333; only a non-zero value that rounds to 0 is
+ *   rejected (`0.00001`), and so is a value above what the accounting holds exactly
+ *   (900719925474, or 2^53 − 1 bytes of `memory`).
  * - `numGpus` above 1 must be whole (Ray rejects `1.5` only at submit); the same holds for
  *   Ray's other unit-instance resources in `resources`: `neuron_cores`, `TPU`, `NPU`,
  *   `HPU`, `RBLN`, `FURIOSA`, `TTNPU`, `MBLT` (Ray's `custom_unit_instance_resources`).
+ *   As Ray's accelerator managers require, `TPU` is 1, 2, 4 or 8, and `neuron_cores` and `HPU`
+ *   are whole numbers at any size.
  * - `resources` may not use `CPU`, `GPU`, `memory`, `object_store_memory`, `bundle`, nor
  *   names starting with `accelerator_type:` (use `acceleratorType`); names are non-empty.
  * - `__proto__`, `constructor` and `prototype` are rejected as keys of every user map
@@ -122,6 +133,8 @@ export function checkTaskOptions(
  *   a boolean or an array of Error classes and non-empty error names.
  * - Unknown keys are `unknown_option`, with a suggestion: Ray's snake_case spelling
  *   (`num_gpus` → `numGpus`), near-miss typos, and a note for Ray actor-only keywords.
+ * - Sizes are capped (`INPUT_LIMITS`): keys per object, `retryExceptions` entries, values of a
+ *   JSON-like option; at most `INPUT_LIMITS.maxIssues` issues are listed, then a count.
  *
  * Issue messages start with the option's path and name the rule, e.g.
  * `numGpus must be a finite number ≥ 0 (got NaN)`.
@@ -139,10 +152,11 @@ function checkOption(key: OptionName, v: unknown, issues: Issues): unknown {
   const path: Path = [key];
   switch (key) {
     case 'numCpus':
+      return quantity(path, v, issues, RESOURCE_UNIT_SCALING);
     case 'memory':
-      return quantity(path, v, issues, false);
+      return quantity(path, v, issues, 1);
     case 'numGpus':
-      return quantity(path, v, issues, true);
+      return quantity(path, v, issues, RESOURCE_UNIT_SCALING, 'GPU');
     case 'resources':
       return resources(v, issues);
     case 'acceleratorType':
@@ -180,34 +194,58 @@ function checkOption(key: OptionName, v: unknown, issues: Issues): unknown {
 // ---------------------------------------------------------------------------------------
 // Scalars
 
-function quantity(path: Path, v: unknown, issues: Issues, unitInstance: boolean): number | undefined {
-  if (typeof v !== 'number') {
-    issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be a finite number ≥ 0 (got ${describe(v)})`);
-    return undefined;
+/** Ray's TPU chip configurations (`TPU_VALID_CHIP_OPTIONS`). */
+const TPU_CHIPS: readonly number[] = [1, 2, 4, 8];
+/** Accelerators whose cores Ray never shares between tasks (their managers reject fractions). */
+const WHOLE_ONLY: ReadonlySet<string> = new Set(['neuron_cores', 'HPU']);
+
+/**
+ * A resource quantity: finite, ≥ 0, at most what the accounting holds exactly, and rounded to the
+ * resource precision (the nearest 0.0001, or whole bytes rounded down at `scale` 1; see
+ * `unitsOf`), so `1 / 3` is kept as 0.3333. Only a non-zero value that rounds to 0 is rejected.
+ * `resource` names a unit-instance resource (`GPU`, `TPU`, `neuron_cores`, …) whose rules apply
+ * to the rounded value.
+ */
+function quantity(path: Path, v: unknown, issues: Issues, scale: number, resource?: string): number | undefined {
+  const rule = 'a finite number ≥ 0';
+  const u = unitsOf(v, scale);
+  switch (u) {
+    case 'not_number':
+      issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
+      return undefined;
+    case 'not_finite':
+    case 'negative':
+      issues.add(path, 'invalid_value', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
+      return undefined;
+    case 'too_large':
+      issues.add(
+        path,
+        'invalid_value',
+        (n) =>
+          `${n.p(path)} must be at most ${maxQuantity(scale)}${scale === 1 ? ' bytes' : ''}, the largest quantity the accounting holds exactly (got ${describe(v)})`,
+      );
+      return undefined;
+    case 'rounds_to_zero':
+      issues.add(path, 'invalid_value', (n) =>
+        scale === 1
+          ? `${n.p(path)} must be 0 or at least 1 byte: memory is counted in whole bytes (got ${describe(v)})`
+          : `${n.p(path)} must be 0 or at least 0.0001, the finest resource precision (got ${describe(v)})`,
+      );
+      return undefined;
   }
-  if (!Number.isFinite(v) || v < 0) {
-    issues.add(path, 'invalid_value', (n) => `${n.p(path)} must be a finite number ≥ 0 (got ${describe(v)})`);
-    return undefined;
-  }
-  let ok = true;
-  if (v > 0 && !isWholeUnits(v)) {
-    issues.add(
-      path,
-      'invalid_value',
-      (n) => `${n.p(path)} must be a multiple of 0.0001, the finest resource precision (got ${describe(v)})`,
-    );
-    ok = false;
-  }
-  if (unitInstance && v > 1 && !Number.isInteger(v)) {
-    issues.add(
-      path,
-      'invalid_value',
-      (n) =>
-        `${n.p(path)} must be a whole number when greater than 1: only requests below 1 can share one instance (got ${describe(v)})`,
-    );
-    ok = false;
-  }
-  return ok ? v + 0 : undefined; // + 0 turns -0 into 0
+  const q = u / scale;
+  if (resource === undefined || !UNIT_INSTANCE_RESOURCES.has(resource)) return q;
+  const broken =
+    resource === 'TPU' && q !== 0 && !TPU_CHIPS.includes(q)
+      ? `must be ${orList(TPU_CHIPS.map(String))}: the TPU chip configurations Ray supports`
+      : WHOLE_ONLY.has(resource) && !Number.isInteger(q)
+        ? `must be a whole number: ${resource} cannot be shared between tasks`
+        : q > 1 && !Number.isInteger(q)
+          ? 'must be a whole number when greater than 1: only requests below 1 can share one instance'
+          : undefined;
+  if (broken === undefined) return q;
+  issues.add(path, 'invalid_value', (n) => `${n.p(path)} ${broken} (got ${describe(v)})`);
+  return undefined;
 }
 
 function integer(path: Path, v: unknown, issues: Issues, min: number, rule: string): number | undefined {
@@ -307,7 +345,7 @@ function resources(v: unknown, issues: Issues): Record<string, number> | undefin
   const before = issues.list.length;
   for (const k of mapKeys(path, obj, issues, 'resource names')) {
     const p = [...path, k];
-    const reserved = Object.prototype.hasOwnProperty.call(RESERVED_RESOURCES, k) ? RESERVED_RESOURCES[k] : undefined;
+    const reserved = hasOwn(RESERVED_RESOURCES, k) ? RESERVED_RESOURCES[k] : undefined;
     if (reserved !== undefined) {
       issues.add(
         p,
@@ -325,7 +363,7 @@ function resources(v: unknown, issues: Issues): Record<string, number> | undefin
       );
       continue;
     }
-    const q = quantity(p, read(obj, k), issues, UNIT_INSTANCE_RESOURCES.has(k));
+    const q = quantity(p, read(obj, k), issues, RESOURCE_UNIT_SCALING, k);
     if (q !== undefined) out[k] = q;
   }
   return issues.list.length === before ? out : undefined;
@@ -389,6 +427,7 @@ function metadata(v: unknown, issues: Issues): Record<string, Record<string, unk
   if (obj === undefined) return undefined;
   const before = issues.list.length;
   const out: Record<string, Record<string, unknown>> = {};
+  const budget = jsonBudget(path);
   for (const ns of mapKeys(path, obj, issues, 'namespaces')) {
     const p = [...path, ns];
     const inner = read(obj, ns);
@@ -397,20 +436,49 @@ function metadata(v: unknown, issues: Issues): Record<string, Record<string, unk
       issues.add(p, 'invalid_type', (n) => `${n.p(p)} must be a settings object (got ${describe(inner)})`);
       continue;
     }
-    const copied = jsonLike(p, inner, issues, []);
+    const copied = jsonLike(p, inner, issues, [], budget);
     if (copied !== undefined) out[ns] = copied as Record<string, unknown>;
   }
   return issues.list.length === before ? out : undefined;
 }
 
-const MAX_DEPTH = 32;
+/** What a JSON-like option value (`runtimeEnv`'s extra fields together, or `_metadata`) may still hold. */
+interface JsonBudget {
+  readonly root: Path;
+  left: number;
+  spent: boolean;
+}
+
+function jsonBudget(root: Path): JsonBudget {
+  return { root, left: INPUT_LIMITS.maxJsonValues, spent: false };
+}
+
+/** Takes `n` values from the budget; past it, reports once (at the option) and answers false. */
+function spend(budget: JsonBudget, n: number, issues: Issues): boolean {
+  budget.left -= n;
+  if (budget.left >= 0) return true;
+  if (!budget.spent) {
+    budget.spent = true;
+    const p = budget.root;
+    issues.add(
+      p,
+      'invalid_value',
+      (nm) =>
+        `${nm.p(p)} is too large: more than ${INPUT_LIMITS.maxJsonValues} values (every key, item and leaf counts)`,
+    );
+  }
+  return false;
+}
 
 /**
  * Copies a JSON-like value (null, boolean, string, finite number, array, plain object),
- * reporting anything else. `undefined` object values are dropped; prototype-polluting
- * keys are rejected; cycles and excessive depth are reported.
+ * reporting anything else. `undefined` object values are dropped; prototype-polluting keys are
+ * rejected; cycles, depth past `INPUT_LIMITS.maxJsonDepth` and more values than the
+ * option's budget (`INPUT_LIMITS.maxJsonValues`) are reported, and nothing past the budget
+ * is read (an array longer than what is left is not read at all).
  */
-function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[]): unknown {
+function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[], budget: JsonBudget): unknown {
+  if (!spend(budget, 1, issues)) return undefined;
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -430,29 +498,35 @@ function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[]): unkn
     issues.add(path, 'invalid_value', (n) => `${n.p(path)} must not contain a reference to itself (cycle)`);
     return undefined;
   }
-  if (stack.length >= MAX_DEPTH) {
-    issues.add(path, 'invalid_value', (n) => `${n.p(path)} is nested more than ${MAX_DEPTH} levels deep`);
+  if (stack.length >= INPUT_LIMITS.maxJsonDepth) {
+    issues.add(
+      path,
+      'invalid_value',
+      (n) => `${n.p(path)} is nested more than ${INPUT_LIMITS.maxJsonDepth} levels deep`,
+    );
     return undefined;
   }
   stack.push(v);
   try {
-    if (Array.isArray(v)) {
-      const out: unknown[] = [];
-      let len = 0;
-      try {
-        len = v.length;
-      } catch {
-        len = 0;
+    if (isArray(v)) {
+      const list = readList(v, budget.left);
+      if (list === undefined) {
+        issues.add(path, 'invalid_value', (n) => `${n.p(path)} cannot be read: reading its length threw an error`);
+        return undefined;
       }
-      for (let i = 0; i < len; i++) {
+      if (typeof list === 'number') {
+        spend(budget, list, issues);
+        return undefined;
+      }
+      const out: unknown[] = [];
+      for (let i = 0; i < list.length && !budget.spent; i++) {
         const p = [...path, i];
-        const has = Object.prototype.hasOwnProperty.call(v, i);
-        const item = has ? read(v, String(i)) : undefined;
-        if (!has || item === undefined) {
+        const item = list[i];
+        if (item === undefined) {
           issues.add(p, 'invalid_type', (n) => `${n.p(p)} must be JSON-like data (got undefined)`);
           continue;
         }
-        out.push(jsonLike(p, item, issues, stack));
+        out.push(jsonLike(p, item, issues, stack, budget));
       }
       return out;
     }
@@ -461,10 +535,13 @@ function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[]): unkn
       return undefined;
     }
     const out: Record<string, unknown> = {};
-    for (const k of mapKeys(path, v, issues, 'keys', { allowEmpty: true })) {
+    const keys = mapKeys(path, v, issues, 'keys', { allowEmpty: true });
+    if (!spend(budget, keys.length, issues)) return undefined;
+    for (const k of keys) {
+      if (budget.spent) break;
       const item = read(v, k);
       if (item === undefined) continue;
-      const c = jsonLike([...path, k], item, issues, stack);
+      const c = jsonLike([...path, k], item, issues, stack, budget);
       if (c !== undefined) out[k] = c;
     }
     return out;
@@ -479,6 +556,7 @@ function runtimeEnv(v: unknown, issues: Issues): RuntimeEnv | undefined {
   if (obj === undefined) return undefined;
   const before = issues.list.length;
   const out: RuntimeEnv = {};
+  const budget = jsonBudget(path);
   for (const k of mapKeys(path, obj, issues, 'runtimeEnv fields')) {
     const p = [...path, k];
     const val = read(obj, k);
@@ -522,7 +600,7 @@ function runtimeEnv(v: unknown, issues: Issues): RuntimeEnv | undefined {
       const wd = nonEmptyString(p, val, issues);
       if (wd !== undefined) out.workingDir = wd;
     } else {
-      const c = jsonLike(p, val, issues, []);
+      const c = jsonLike(p, val, issues, [], budget);
       if (c !== undefined) out[k] = c;
     }
   }
@@ -539,17 +617,12 @@ export function isErrorClass(f: unknown): boolean {
     let p: unknown = (f as { prototype?: unknown }).prototype;
     for (let i = 0; i < 100 && typeof p === 'object' && p !== null; i++) {
       if (p === Error.prototype) return true;
-      const ctor = (p as { constructor?: unknown }).constructor;
       const next: unknown = Object.getPrototypeOf(p);
-      // Another realm's Error.prototype: constructor named Error, directly above Object.prototype.
-      if (
-        typeof ctor === 'function' &&
-        ctor.name === 'Error' &&
-        typeof next === 'object' &&
-        next !== null &&
-        Object.getPrototypeOf(next) === null
-      ) {
-        return true;
+      // Another realm's Error.prototype: directly above Object.prototype, with a constructor named
+      // Error (only then is a name read: the user's own classes' names are read once, below).
+      if (typeof next === 'object' && next !== null && Object.getPrototypeOf(next) === null) {
+        const ctor = read(p as object, 'constructor');
+        if (typeof ctor === 'function' && read(ctor, 'name') === 'Error') return true;
       }
       p = next;
     }
@@ -563,21 +636,44 @@ function retryExceptions(v: unknown, issues: Issues): boolean | ErrorMatcher[] |
   const path: Path = ['retryExceptions'];
   const rule = 'true, false, or an array of error classes and error names';
   if (typeof v === 'boolean') return v;
-  if (!Array.isArray(v)) {
+  if (!isArray(v)) {
     issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
+    return undefined;
+  }
+  const list = readList(v, INPUT_LIMITS.maxListItems);
+  if (!Array.isArray(list)) {
+    issues.add(path, 'invalid_value', (n) =>
+      list === undefined
+        ? `${n.p(path)} cannot be read: reading its length threw an error`
+        : `${n.p(path)} lists ${list} entries; at most ${INPUT_LIMITS.maxListItems} are allowed`,
+    );
     return undefined;
   }
   const out: ErrorMatcher[] = [];
   const before = issues.list.length;
-  const len = v.length;
-  for (let i = 0; i < len; i++) {
+  list.forEach((item, i) => {
     const p = [...path, i];
-    const item: unknown = Object.prototype.hasOwnProperty.call(v, i) ? read(v, String(i)) : undefined;
     if (typeof item === 'string') {
       if (item.length > 0) out.push(item);
       else issues.add(p, 'invalid_value', (n) => `${n.p(p)}: error names must be non-empty strings (got "")`);
     } else if (isErrorClass(item)) {
-      out.push(item as ErrorMatcher);
+      // A class's name is read once, at its first validation, and recorded: matching uses the
+      // recorded name (a getter cannot change it later).
+      if (recordedErrorClassName(item as object) !== undefined) {
+        out.push(item as ErrorMatcher);
+        return;
+      }
+      const name = read(item as object, 'name');
+      if (typeof name === 'string' || name === undefined) {
+        recordErrorClassName(item as object, name ?? '');
+        out.push(item as ErrorMatcher);
+      } else {
+        issues.add(
+          p,
+          'invalid_value',
+          (n) => `${n.p(p)} must be an error class whose name can be read as a string (its name is ${describe(name)})`,
+        );
+      }
     } else {
       issues.add(p, typeof item === 'function' ? 'invalid_value' : 'invalid_type', (n) =>
         typeof item === 'function'
@@ -585,7 +681,7 @@ function retryExceptions(v: unknown, issues: Issues): boolean | ErrorMatcher[] |
           : `${n.p(p)} must be an error class or an error name (got ${describe(item)})`,
       );
     }
-  }
+  });
   return issues.list.length === before ? out : undefined;
 }
 
@@ -625,7 +721,37 @@ function strategyFields(
   return fields;
 }
 
+/**
+ * Strategy objects validation produced: frozen (deeply; a PlacementGroup handle aside, whose id
+ * never changes), so they need no second check — `Cluster.schedule` takes them as they are.
+ */
+const VALIDATED_STRATEGIES = new WeakSet<object>();
+
 function schedulingStrategy(v: unknown, issues: Issues): SchedulingStrategy | undefined {
+  if (typeof v === 'object' && v !== null && VALIDATED_STRATEGIES.has(v)) return v as SchedulingStrategy;
+  const out = checkStrategy(v, issues);
+  if (typeof out === 'object') {
+    freezeStrategy(out);
+    VALIDATED_STRATEGIES.add(out);
+  }
+  return out;
+}
+
+function freezeStrategy(s: Exclude<SchedulingStrategy, string>): void {
+  if (s.type === 'nodeLabel') {
+    for (const side of [s.hard, own(s, 'soft')]) {
+      if (side === undefined) continue;
+      for (const e of Object.values(side)) {
+        if (e.operator === 'in' || e.operator === 'notIn') Object.freeze(e.values);
+        Object.freeze(e);
+      }
+      Object.freeze(side);
+    }
+  }
+  Object.freeze(s);
+}
+
+function checkStrategy(v: unknown, issues: Issues): SchedulingStrategy | undefined {
   const path: Path = ['schedulingStrategy'];
   const valid = (n: Namer) =>
     `'DEFAULT', 'SPREAD', or an object whose type is ${orList(STRATEGY_TYPES.map((t) => `'${n.lit(t, STRATEGY_TYPES_SNAKE[t])}'`))}`;
@@ -686,7 +812,7 @@ function schedulingStrategy(v: unknown, issues: Issues): SchedulingStrategy | un
           'invalid_type',
           (n) => `${n.p(pgPath)} is required: a placement group (an object with an id)`,
         );
-      } else if (typeof pg !== 'object' || pg === null || Array.isArray(pg)) {
+      } else if (typeof pg !== 'object' || pg === null || isArray(pg)) {
         issues.add(
           pgPath,
           'invalid_type',
@@ -700,8 +826,9 @@ function schedulingStrategy(v: unknown, issues: Issues): SchedulingStrategy | un
         } else if (id === '') {
           issues.add(idPath, 'invalid_value', (n) => `${n.p(idPath)} must be a non-empty string (got "")`);
         } else {
-          // Keep the caller's handle (e.g. a PlacementGroup from Cluster.createPlacementGroup).
-          ref = pg as PlacementGroupRef;
+          // A PlacementGroup from Cluster.createPlacementGroup is kept (its id never changes); any
+          // other handle is copied as { id }, read once here.
+          ref = PlacementGroup.isPlacementGroup(pg) ? pg : Object.freeze({ id });
           if (isPlainObject(pg)) mapKeys(pgPath, pg, issues, 'placement group fields');
         }
       }
@@ -744,6 +871,21 @@ function schedulingStrategy(v: unknown, issues: Issues): SchedulingStrategy | un
       return undefined;
     }
   }
+}
+
+/**
+ * Validates a scheduling strategy on its own (what `Cluster.schedule` receives): the clean copy.
+ * @throws {@link TaskOptionsError} with paths under `['schedulingStrategy', …]`.
+ * @internal
+ */
+export function validateSchedulingStrategy(v: unknown): SchedulingStrategy {
+  if (v === 'DEFAULT' || v === 'SPREAD' || (typeof v === 'object' && v !== null && VALIDATED_STRATEGIES.has(v))) {
+    return v as SchedulingStrategy;
+  }
+  const issues = new Issues();
+  const out = schedulingStrategy(v, issues);
+  if (out === undefined || !issues.empty) throwIssues(issues.list, camelNamer);
+  return out;
 }
 
 function requiredString(path: Path, key: string, f: Map<string, unknown>, issues: Issues): string | undefined {
@@ -815,7 +957,7 @@ function labelExpression(path: Path, v: unknown, issues: Issues): LabelMatchExpr
   if (!withValues) return issues.list.length === before ? { operator: op as 'exists' | 'doesNotExist' } : undefined;
   const vp = [...path, 'values'];
   const values = f.get('values');
-  if (!Array.isArray(values)) {
+  if (!isArray(values)) {
     issues.add(
       vp,
       'invalid_type',
@@ -823,15 +965,22 @@ function labelExpression(path: Path, v: unknown, issues: Issues): LabelMatchExpr
     );
     return undefined;
   }
-  if (values.length === 0) {
-    issues.add(vp, 'invalid_value', (n) => `${n.p(vp)} must be a non-empty array of label values (got [])`);
+  const list = readList(values, INPUT_LIMITS.maxListItems);
+  if (!Array.isArray(list) || list.length === 0) {
+    issues.add(vp, 'invalid_value', (n) =>
+      list === undefined
+        ? `${n.p(vp)} cannot be read: reading its length threw an error`
+        : typeof list === 'number'
+          ? `${n.p(vp)} lists ${list} values; at most ${INPUT_LIMITS.maxListItems} are allowed`
+          : `${n.p(vp)} must be a non-empty array of label values (got [])`,
+    );
     return undefined;
   }
   const out: string[] = [];
   let ok = true;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < list.length; i++) {
     const ip = [...vp, i];
-    const item: unknown = Object.prototype.hasOwnProperty.call(values, i) ? read(values, String(i)) : undefined;
+    const item = list[i];
     if (typeof item !== 'string') {
       issues.add(ip, 'invalid_type', (n) => `${n.p(ip)} must be a label value string (got ${describe(item)})`);
       ok = false;

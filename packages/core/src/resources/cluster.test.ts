@@ -103,7 +103,7 @@ describe('Cluster: DEFAULT', () => {
       expect((e as TaskOptionsError).issues[0]).toMatchObject({
         path: ['schedulingStrategy'],
         code: 'invalid_value',
-        message: `schedulingStrategy must be 'DEFAULT', 'SPREAD' or an object with type 'nodeAffinity', 'nodeLabel' or 'placementGroup', got "PACK"`,
+        message: `schedulingStrategy must be 'DEFAULT', 'SPREAD', or an object whose type is 'nodeAffinity', 'placementGroup' or 'nodeLabel' (got "PACK")`,
       });
     }
   });
@@ -235,6 +235,53 @@ describe('Cluster: labels', () => {
       status: 'infeasible',
       reason: 'needs CPU 4 on nodes matching nodeLabel {region notIn (x)}; largest node has CPU 2',
     });
+  });
+
+  it('a malformed nodeLabel strategy is a TaskOptionsError naming the field, never an internal TypeError', () => {
+    const c = setup();
+    const bad = (hard: unknown) => {
+      try {
+        c.schedule({ CPU: 1 }, { type: 'nodeLabel', hard } as never);
+      } catch (e) {
+        expect(e).toBeInstanceOf(TaskOptionsError);
+        return (e as TaskOptionsError).issues[0]!;
+      }
+      throw new Error('expected a TaskOptionsError');
+    };
+    expect(bad({ region: null })).toEqual({
+      path: ['schedulingStrategy', 'hard', 'region'],
+      code: 'invalid_type',
+      message:
+        "schedulingStrategy.hard.region must be a match expression { operator: 'in', 'notIn', 'exists' or 'doesNotExist', values? } (got null)",
+    });
+    expect(bad({ region: { operator: 'in' } })).toEqual({
+      path: ['schedulingStrategy', 'hard', 'region', 'values'],
+      code: 'invalid_type',
+      message: 'schedulingStrategy.hard.region.values must be a non-empty array of label values (got undefined)',
+    });
+    expect(bad(null).path).toEqual(['schedulingStrategy', 'hard']);
+    expect(() => c.feasibility({ CPU: 1 }, { type: 'nodeLabel', hard: { r: null } } as never)).toThrow(
+      TaskOptionsError,
+    );
+  });
+
+  it("nodeLabel values must be an array of strings, matched exactly ('abc' does not match 'a' or 'b')", () => {
+    const c = cluster(['x', { CPU: 2 }, { region: 'a' }], ['y', { CPU: 2 }, { region: 'abc' }]);
+    expect(() =>
+      c.schedule({ CPU: 1 }, { type: 'nodeLabel', hard: { region: { operator: 'in', values: 'abc' } } } as never),
+    ).toThrow(
+      expect.objectContaining({
+        path: ['schedulingStrategy', 'hard', 'region', 'values'],
+        code: 'invalid_type',
+      }),
+    );
+    const exact = (values: string[]) =>
+      c.schedule({ CPU: 1 }, { type: 'nodeLabel', hard: { region: { operator: 'in', values } } });
+    expect(nodeOf(exact(['abc']))).toBe('y');
+    expect(exact(['ab'])).toMatchObject({ status: 'infeasible' });
+    expect(
+      nodeOf(c.schedule({ CPU: 1 }, { type: 'nodeLabel', hard: { region: { operator: 'notIn', values: ['abc'] } } })),
+    ).toBe('x');
   });
 });
 

@@ -1,4 +1,5 @@
-import { TaskOptionsError } from '../errors.js';
+import { describe, fieldsOf, own, read } from '../input.js';
+import { validateSchedulingStrategy } from '../options/validate.js';
 import type {
   LabelMatchExpression,
   NodeAffinityStrategy,
@@ -7,14 +8,16 @@ import type {
   PlacementGroupStrategy,
   SchedulingStrategy,
 } from '../types.js';
-import { ResourceRequest, UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
+import type { ResourceRequest } from './demand.js';
+import { UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
 import { Columns } from './columns.js';
 import { AllocationError } from './errors.js';
 import { RESOURCE_UNIT_SCALING, scaleOf } from './fixed-point.js';
 import { matchesExpressions, matchesTerms, parseLabelSelector, type LabelSelector, type LabelTerm } from './labels.js';
-import { Allocation, NodeResources, fmt, type ResourceLedger } from './node-resources.js';
+import { Allocation, NodeResources, ResourceLedger, fmt } from './node-resources.js';
 import {
   PlacementGroup,
+  type PlacementGroupState,
   bundleCouldHold,
   bundleLedger,
   bundleOrder,
@@ -60,6 +63,9 @@ export class ClusterError extends Error {
 }
 
 const WAITING: ScheduleResult = Object.freeze({ status: 'waiting' });
+const NO_OPTIONS: Readonly<Partial<Record<'labelSelector' | 'preferredNodeId', unknown>>> = Object.freeze(
+  Object.create(null) as object,
+);
 const EMPTY: readonly NodeResources[] = Object.freeze([]);
 
 type Decision = NodeResources | ResourceLedger | string | null; // ledger = go; string = infeasible; null = wait
@@ -87,13 +93,16 @@ export class Cluster {
   #withResource = new Map<string, NodeResources[]>();
   #spreadNext = 0;
   #spreadPick = 0;
+  /** Live placement groups (removed ones are forgotten). */
   #pgs = new Map<string, PlacementGroup>();
   #pgCounter = 0;
-  #waitingGroups = 0;
+  /** Groups waiting for capacity (retried on release) and for new nodes (retried on topology change). */
+  #pending = new Set<PlacementGroup>();
+  #infeasible = new Set<PlacementGroup>();
   #reservations = new Set<Allocation>();
   #retrying = false;
   readonly #onRelease = (): void => {
-    if (this.#waitingGroups > 0 && !this.#retrying) this.retryPlacementGroups();
+    if (this.#pending.size > 0 && !this.#retrying) this.retryPlacementGroups();
   };
 
   /** The nodes, in the order added. */
@@ -111,7 +120,9 @@ export class Cluster {
    * @throws ClusterError `duplicate_node` / `node_in_other_cluster`.
    */
   addNode(node: NodeResources): this {
-    if (!(node instanceof NodeResources)) throw new TypeError('addNode expects a NodeResources');
+    if (!ResourceLedger._is(node) || !(node instanceof NodeResources)) {
+      throw new TypeError('addNode expects a NodeResources');
+    }
     if (this.#byId.has(node.nodeId))
       throw new ClusterError('duplicate_node', `node ${node.nodeId} is already in the cluster`);
     if (node._owner !== null) {
@@ -153,11 +164,7 @@ export class Cluster {
         lost.push(...slot.ledger!._revokeAll());
         slot.node = slot.ledger = slot.reservation = null;
       }
-      if (hit) {
-        pg._state = 'PENDING';
-        pg._reason = `node ${nodeId} holding some of its bundles was removed`;
-        this.#waitingGroups++;
-      }
+      if (hit) this.#setState(pg, 'PENDING', `node ${nodeId} holding some of its bundles was removed`);
     }
     for (const a of node._revokeAll()) if (!this.#reservations.delete(a)) lost.push(a);
     node._owner = null;
@@ -183,7 +190,7 @@ export class Cluster {
    * @throws AllocationError `double_release`, `foreign_allocation`, `invalid_allocation`.
    */
   release(allocation: Allocation): boolean {
-    if (!(allocation instanceof Allocation)) {
+    if (!Allocation._is(allocation)) {
       throw new AllocationError(
         'invalid_allocation',
         'release() expects an Allocation returned by tryAllocate/schedule',
@@ -221,12 +228,13 @@ export class Cluster {
     strategy: SchedulingStrategy = 'DEFAULT',
     opts?: ScheduleOptions,
   ): ScheduleResult {
-    const req = demand instanceof ResourceRequest ? demand : compileDemand(demand);
-    const d = this.#decide(req, strategy, opts);
+    const req = compileDemand(demand);
+    const s = validateSchedulingStrategy(strategy);
+    const d = this.#decide(req, s, opts);
     if (d === null) return WAITING;
     if (typeof d === 'string') return { status: 'infeasible', reason: d };
     const allocation = d._commit(req);
-    if (strategy === 'SPREAD') this.#spreadNext = this.#spreadPick + 1;
+    if (s === 'SPREAD') this.#spreadNext = this.#spreadPick + 1;
     return { status: 'scheduled', nodeId: d.nodeId, allocation };
   }
 
@@ -239,31 +247,25 @@ export class Cluster {
     strategy: SchedulingStrategy = 'DEFAULT',
     opts?: ScheduleOptions,
   ): string | null {
-    const d = this.#decide(compileDemand(demand), strategy, opts);
+    const d = this.#decide(compileDemand(demand), validateSchedulingStrategy(strategy), opts);
     return typeof d === 'string' ? d : null;
   }
 
+  /** `strategy` was validated (validateSchedulingStrategy); `opts` is user input, read here once. */
   #decide(req: ResourceRequest, strategy: SchedulingStrategy, opts: ScheduleOptions | undefined): Decision {
-    const terms = opts?.labelSelector === undefined ? null : parseLabelSelector(opts.labelSelector);
-    if (strategy === 'DEFAULT') return this.#hybrid(req, terms, opts?.preferredNodeId);
+    const o = opts === undefined ? NO_OPTIONS : fieldsOf(opts, ['labelSelector', 'preferredNodeId'] as const, []);
+    const terms = o.labelSelector === undefined ? null : parseLabelSelector(o.labelSelector as LabelSelector);
+    const preferred = typeof o.preferredNodeId === 'string' ? o.preferredNodeId : undefined;
+    if (strategy === 'DEFAULT') return this.#hybrid(req, terms, preferred);
     if (strategy === 'SPREAD') return this.#spread(req, terms);
-    if (typeof strategy === 'object' && strategy !== null) {
-      switch (strategy.type) {
-        case 'nodeAffinity':
-          return this.#affinity(req, terms, strategy);
-        case 'nodeLabel':
-          return this.#nodeLabel(req, terms, strategy);
-        case 'placementGroup':
-          return this.#placementGroup(req, terms, strategy);
-      }
+    switch (strategy.type) {
+      case 'nodeAffinity':
+        return this.#affinity(req, terms, strategy);
+      case 'nodeLabel':
+        return this.#nodeLabel(req, terms, strategy);
+      case 'placementGroup':
+        return this.#placementGroup(req, terms, strategy);
     }
-    throw new TaskOptionsError([
-      {
-        path: ['schedulingStrategy'],
-        code: 'invalid_value',
-        message: `schedulingStrategy must be 'DEFAULT', 'SPREAD' or an object with type 'nodeAffinity', 'nodeLabel' or 'placementGroup', got ${JSON.stringify(strategy)}`,
-      },
-    ]);
   }
 
   /** Nodes that might hold req: those having its rarest custom resource, else all. */
@@ -361,29 +363,32 @@ export class Cluster {
   }
 
   #affinity(req: ResourceRequest, terms: LabelTerm[] | null, s: NodeAffinityStrategy): Decision {
-    const target = typeof s.nodeId === 'string' ? this.#byId.get(s.nodeId) : undefined;
+    const target = this.#byId.get(s.nodeId);
+    const soft = own(s, 'soft') === true;
     let why: string | null = null;
-    if (target === undefined) why = `node ${String(s.nodeId)} (nodeAffinity) is not in the cluster`;
+    if (target === undefined) why = `node ${s.nodeId} (nodeAffinity) is not in the cluster`;
     else if (terms !== null && !matchesTerms(terms, target.labels)) {
       why = `node ${target.nodeId} (nodeAffinity) does not match labelSelector ${describeTerms(terms)}`;
     } else if (!target._feasible(req)) why = `${target.canEverFit(req)} (nodeAffinity)`;
     if (why === null) {
       const t = target!;
       if (t._fits(req)) return t;
-      if (s.failOnUnavailable === true) return `node ${t.nodeId} is busy and nodeAffinity.failOnUnavailable is set`;
-      if (s.soft === true && s.spillOnUnavailable === true) {
+      if (own(s, 'failOnUnavailable') === true) {
+        return `node ${t.nodeId} is busy and nodeAffinity.failOnUnavailable is set`;
+      }
+      if (soft && own(s, 'spillOnUnavailable') === true) {
         const d = this.#hybrid(req, terms, undefined, t);
         return typeof d === 'string' ? null : d; // the target itself could run it later
       }
       return null;
     }
-    if (s.soft === true) return this.#hybrid(req, terms);
+    if (soft) return this.#hybrid(req, terms);
     return why;
   }
 
   #nodeLabel(req: ResourceRequest, terms: LabelTerm[] | null, s: NodeLabelStrategy): Decision {
-    const hard = s.hard ?? {};
-    const soft = s.soft;
+    const hard = s.hard;
+    const soft = own(s, 'soft');
     const cands = this.#candidates(req).filter(
       (n) => (terms === null || matchesTerms(terms, n.labels)) && matchesExpressions(hard, n.labels),
     );
@@ -402,12 +407,16 @@ export class Cluster {
   }
 
   #placementGroup(req: ResourceRequest, terms: LabelTerm[] | null, s: PlacementGroupStrategy): Decision {
-    const id = s.placementGroup?.id;
-    const pg = id === undefined ? undefined : this.#pgs.get(id);
-    if (pg === undefined) return `placement group ${String(id)} does not exist in this cluster`;
-    if (pg._state === 'REMOVED') return `placement group ${pg.id} was removed`;
+    const ref = s.placementGroup;
+    const id = ref.id;
+    const pg = this.#group(ref);
+    if (pg === undefined || pg._state === 'REMOVED') {
+      return pg !== undefined || this.#removedHere(ref)
+        ? `placement group ${id} was removed`
+        : `placement group ${id} does not exist in this cluster`;
+    }
     if (pg._state === 'INFEASIBLE') return `placement group ${pg.id} is infeasible: ${pg._reason}`;
-    const index = s.bundleIndex ?? -1;
+    const index = own(s, 'bundleIndex') ?? -1;
     const slots = pg._slots;
     if (index !== -1 && !(Number.isInteger(index) && index >= 0 && index < slots.length)) {
       return `placementGroup.bundleIndex ${index} is out of range: placement group ${pg.id} has ${slots.length} bundle${slots.length === 1 ? '' : 's'}`;
@@ -517,9 +526,10 @@ export class Cluster {
    */
   createPlacementGroup(options: PlacementGroupOptions): PlacementGroup {
     const { reqs, strategy, name } = validatePlacementGroupOptions(options);
-    const pg = new PlacementGroup(this, `pg-${++this.#pgCounter}`, name, strategy, reqs);
+    const seq = ++this.#pgCounter;
+    const pg = new PlacementGroup(this, `pg-${seq}`, seq, name, strategy, reqs);
     this.#pgs.set(pg.id, pg);
-    this.#waitingGroups++;
+    this.#pending.add(pg);
     this.#tryPlace(pg, true);
     return pg;
   }
@@ -532,11 +542,13 @@ export class Cluster {
    * @throws ClusterError `foreign_placement_group` for a group of another cluster.
    */
   removePlacementGroup(pg: PlacementGroupRef): Allocation[] {
-    const g = this.#pgs.get(pg?.id);
-    if (g === undefined || (pg instanceof PlacementGroup && pg._owner !== this)) {
+    const g = this.#group(pg);
+    if (g === undefined) {
+      if (this.#removedHere(pg)) return [];
+      const id = PlacementGroup.isPlacementGroup(pg) ? pg.id : read(pg ?? {}, 'id');
       throw new ClusterError(
         'foreign_placement_group',
-        `placement group ${String(pg?.id)} does not belong to this cluster`,
+        `placement group ${typeof id === 'string' ? id : describe(id)} does not belong to this cluster`,
       );
     }
     if (g._state === 'REMOVED') return [];
@@ -545,30 +557,69 @@ export class Cluster {
       if (slot.ledger !== null) lost.push(...slot.ledger._revokeAll());
       this.#unreserve(slot);
     }
-    if (g._state !== 'CREATED') this.#waitingGroups--;
-    g._state = 'REMOVED';
-    g._reason = undefined;
+    this.#setState(g, 'REMOVED', undefined);
+    this.#pgs.delete(g.id); // forgotten: a cluster keeps only live groups
     this.#retryGroups(false);
     return lost;
   }
 
-  /** The placement group with this id, if any (removed groups included). */
+  /** The live placement group with this id, if any (removed groups are forgotten). */
   getPlacementGroup(id: string): PlacementGroup | undefined {
     return this.#pgs.get(id);
   }
 
-  /** Retries PENDING placement groups (oldest first); returns those now CREATED. Runs automatically on release. */
+  /** Number of live placement groups (created, pending or infeasible; removed ones are forgotten). */
+  get placementGroupCount(): number {
+    return this.#pgs.size;
+  }
+
+  /**
+   * Retries PENDING placement groups (oldest first); returns those now CREATED. Runs
+   * automatically on release; its work is proportional to the groups waiting, not to all groups.
+   */
   retryPlacementGroups(): PlacementGroup[] {
     return this.#retryGroups(false);
   }
 
+  /** This cluster's group for a handle: a PlacementGroup it created, or the live group with the handle's id. */
+  #group(ref: PlacementGroupRef): PlacementGroup | undefined {
+    if (PlacementGroup.isPlacementGroup(ref)) return ref._owner === this ? ref : undefined;
+    if (typeof ref !== 'object' || ref === null) return undefined;
+    const id = read(ref, 'id');
+    return typeof id === 'string' ? this.#pgs.get(id) : undefined;
+  }
+
+  /**
+   * Whether a handle names a group this cluster created and has since removed: one of its own
+   * PlacementGroups, or an id `pg-<n>` it handed out (n counts up) that is no longer live.
+   */
+  #removedHere(ref: PlacementGroupRef): boolean {
+    if (PlacementGroup.isPlacementGroup(ref)) return ref._owner === this && ref._state === 'REMOVED';
+    const id = typeof ref === 'object' && ref !== null ? read(ref, 'id') : undefined;
+    const m = typeof id === 'string' ? /^pg-([1-9]\d{0,15})$/.exec(id) : null;
+    return m !== null && Number(m[1]) <= this.#pgCounter && !this.#pgs.has(id as string);
+  }
+
+  /** Sets a group's state and keeps the waiting sets in step. */
+  #setState(pg: PlacementGroup, state: PlacementGroupState, reason: string | undefined): void {
+    pg._reason = reason;
+    if (pg._state === state) return; // the sets already match the state
+    this.#pending.delete(pg);
+    this.#infeasible.delete(pg);
+    if (state === 'PENDING') this.#pending.add(pg);
+    else if (state === 'INFEASIBLE') this.#infeasible.add(pg);
+    pg._state = state;
+  }
+
   /** topology: nodes were added or removed (re-check feasibility, INFEASIBLE groups too); else capacity freed. */
   #retryGroups(topology: boolean): PlacementGroup[] {
-    if (this.#waitingGroups === 0 || this.#retrying) return [];
+    if (this.#retrying || (this.#pending.size === 0 && (!topology || this.#infeasible.size === 0))) return [];
     this.#retrying = true;
     const done: PlacementGroup[] = [];
     try {
-      for (const pg of this.#pgs.values()) {
+      const waiting = topology ? [...this.#pending, ...this.#infeasible] : [...this.#pending];
+      waiting.sort((a, b) => a._seq - b._seq); // oldest first
+      for (const pg of waiting) {
         if (pg._state === 'PENDING' || (topology && pg._state === 'INFEASIBLE')) {
           if (this.#tryPlace(pg, topology)) done.push(pg);
         }
@@ -589,12 +640,10 @@ export class Cluster {
 
   /** Tries to reserve every unplaced bundle of pg; sets its state. Returns true when CREATED. */
   #tryPlace(pg: PlacementGroup, checkFeasible: boolean): boolean {
-    const wasWaiting = pg._state !== 'CREATED';
     if (checkFeasible) {
       const why = this.#groupInfeasible(pg);
       if (why !== null) {
-        pg._state = 'INFEASIBLE';
-        pg._reason = why;
+        this.#setState(pg, 'INFEASIBLE', why);
         return false;
       }
     }
@@ -665,8 +714,11 @@ export class Cluster {
     }
     if (!ok) {
       this.#rollback(made);
-      pg._state = 'PENDING';
-      pg._reason = 'not enough free resources now; retried when resources are released or nodes are added';
+      this.#setState(
+        pg,
+        'PENDING',
+        'not enough free resources now; retried when resources are released or nodes are added',
+      );
       return false;
     }
     for (const slot of made) {
@@ -674,9 +726,7 @@ export class Cluster {
       slot.ledger = bundleLedger(pg, slot);
       slot.ledger._owner = this;
     }
-    pg._state = 'CREATED';
-    pg._reason = undefined;
-    if (wasWaiting) this.#waitingGroups--;
+    this.#setState(pg, 'CREATED', undefined);
     return true;
   }
 
@@ -775,6 +825,9 @@ function describeTerms(terms: readonly LabelTerm[]): string {
 
 function describeExpressions(exprs: Readonly<Record<string, LabelMatchExpression>>): string {
   return `{${Object.entries(exprs)
-    .map(([k, e]) => `${k} ${e.operator}${'values' in e ? ` (${e.values.join(', ')})` : ''}`)
+    .map(
+      ([k, e]) =>
+        `${k} ${e.operator}${e.operator === 'in' || e.operator === 'notIn' ? ` (${e.values.join(', ')})` : ''}`,
+    )
     .join(', ')}}`;
 }

@@ -1,4 +1,5 @@
-import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
+import { TaskOptionsError, formatPath, type TaskOptionsIssue } from '../errors.js';
+import { readMap, type Path } from '../input.js';
 import { RESOURCE_UNIT_SCALING, quantityToUnits, scaleOf } from './fixed-point.js';
 
 /**
@@ -32,6 +33,7 @@ const U = RESOURCE_UNIT_SCALING;
  * of a plain demand.
  */
 export class ResourceRequest {
+  readonly #brand = true;
   /** Non-zero resource names, in the order written. */
   readonly keys: readonly string[];
   /** Units per key (bytes for `memory`/`object_store_memory`, 1/10000 otherwise). @internal */
@@ -46,6 +48,15 @@ export class ResourceRequest {
   /** @internal */ readonly _customUnits: readonly number[];
   /** The demand as plain quantities (zero entries dropped). */
   readonly resources: Readonly<Record<string, number>>;
+
+  /** @internal Whether `v` was built by this class (a proxy or look-alike is not; never throws). */
+  static _is(v: unknown): v is ResourceRequest {
+    try {
+      return v instanceof ResourceRequest && #brand in v; // instanceof first: cheap for plain objects
+    } catch {
+      return false; // a proxy whose getPrototypeOf trap throws
+    }
+  }
 
   /** @internal use {@link compileDemand} */
   constructor(keys: string[], units: number[], resources: Record<string, number>) {
@@ -80,49 +91,61 @@ export class ResourceRequest {
   }
 }
 
+/** A request from keys and their units (non-zero), with its plain quantities. @internal */
+export function requestFromUnits(keys: string[], units: number[]): ResourceRequest {
+  const resources: Record<string, number> = {};
+  for (let i = 0; i < keys.length; i++) resources[keys[i]!] = units[i]! / scaleOf(keys[i]!);
+  return new ResourceRequest(keys, units, resources);
+}
+
 /**
- * Validates a demand and converts it to integer units once.
+ * Validates a demand and converts it to integer units once. Each quantity is read once (own
+ * keys only) and rounded to the resource precision (`toUnits`'s rule): the request's
+ * `resources` hold the rounded quantities.
  * @param root path prefix used in error paths (default `'demand'`).
  * @throws TaskOptionsError (`invalid_type` / `invalid_value`, path `[root, key]`) for a
- *   non-object demand, a non-number, non-finite, negative or too-fine quantity, a forbidden
- *   key, or a fractional quantity above 1 of a unit-instance resource (e.g. `GPU: 1.5`).
+ *   non-object demand, more than `INPUT_LIMITS.maxKeys` keys, a non-number, non-finite,
+ *   negative or too large quantity, one that rounds to 0, a forbidden key, or a fractional
+ *   quantity above 1 of a unit-instance resource (e.g. `GPU: 1.5`).
  */
 export function compileDemand(demand: ResourceDemand | ResourceRequest, root: string = 'demand'): ResourceRequest {
-  if (demand instanceof ResourceRequest) return demand;
-  if (typeof demand !== 'object' || demand === null || Array.isArray(demand)) {
-    throw new TaskOptionsError([
-      {
-        path: [root],
-        code: 'invalid_type',
-        message: `${root} must be an object of resource quantities, got ${demand === null ? 'null' : Array.isArray(demand) ? 'an array' : typeof demand}`,
-      },
-    ]);
-  }
+  if (ResourceRequest._is(demand)) return demand;
+  const path = [root];
+  return compileMap(readMap(demand, path, 'an object of resource quantities'), path);
+}
+
+/** {@link compileDemand} of a map already read from user input (`readMap`); errors at `[...path, key]`. @internal */
+export function compileMap(
+  map: { readonly keys: readonly string[]; readonly values: readonly unknown[] },
+  path: Path,
+): ResourceRequest {
   const keys: string[] = [];
   const units: number[] = [];
   const resources: Record<string, number> = {};
   let issues: TaskOptionsIssue[] | undefined;
-  for (const k in demand) {
-    const q = demand[k];
+  for (let i = 0; i < map.keys.length; i++) {
+    const k = map.keys[i]!;
+    const q = map.values[i];
     if (q === 0) continue;
-    const u = quantityToUnits(q, scaleOf(k));
+    const scale = scaleOf(k);
+    const u = quantityToUnits(q, scale);
     let problem: string | undefined;
     let code: 'invalid_type' | 'invalid_value' = 'invalid_value';
-    if (FORBIDDEN_KEYS.has(k)) problem = `${root}.${k} is a forbidden resource name`;
+    if (FORBIDDEN_KEYS.has(k)) problem = 'is a forbidden resource name';
     else if (typeof u === 'string') {
-      problem = `${root}.${k} ${u}`;
+      problem = u;
       if (typeof q !== 'number') code = 'invalid_type';
     } else if (u > U && u % U !== 0 && UNIT_INSTANCE_RESOURCES.has(k)) {
-      problem = `${root}.${k} must be below 1 or a whole number (${k} is a unit-instance resource: fractions share one device), got ${q}`;
+      problem = `must be below 1 or a whole number (${k} is a unit-instance resource: fractions share one device), got ${String(q)}`;
     }
     if (problem !== undefined) {
-      (issues ??= []).push({ path: [root, k], code, message: problem });
+      (issues ??= []).push({ path: [...path, k], code, message: `${formatPath([...path, k])} ${problem}` });
       continue;
     }
     if (u === 0) continue;
     keys.push(k);
     units.push(u as number);
-    resources[k] = q as number;
+    resources[k] = (u as number) / scale;
   }
   if (issues !== undefined) throw new TaskOptionsError(issues);
   return new ResourceRequest(keys, units, resources);

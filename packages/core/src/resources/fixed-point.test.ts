@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { validateTaskOptions } from '../options/validate.js';
+import { compileDemand } from './demand.js';
 import { RESOURCE_UNIT_SCALING, fromUnits, toUnits } from './fixed-point.js';
 
 describe('fixed point', () => {
@@ -21,11 +22,16 @@ describe('fixed point', () => {
     expect(fromUnits(toUnits(0.1) + toUnits(0.2))).toBe(0.3);
   });
 
-  it('rejects quantities finer than 0.0001', () => {
-    expect(() => toUnits(0.00011)).toThrow(RangeError);
-    expect(() => toUnits(0.00011)).toThrow('must be a multiple of 0.0001 (at most 4 decimal places), got 0.00011');
-    expect(() => toUnits(0.00009)).toThrow('multiple of 0.0001');
-    expect(() => toUnits(1e-12)).toThrow('multiple of 0.0001');
+  it('rounds computed quantities to the nearest unit; rejects only a non-zero one that rounds to 0', () => {
+    expect(toUnits(1 / 3)).toBe(3333);
+    expect(toUnits(2 / 3)).toBe(6667);
+    expect(toUnits(0.00011)).toBe(1);
+    expect(toUnits(0.00005)).toBe(1);
+    expect(() => toUnits(0.00004)).toThrow(RangeError);
+    expect(() => toUnits(0.00004)).toThrow(
+      'resource quantity must be 0 or at least 0.0001 (the finest resource precision), got 0.00004',
+    );
+    expect(() => toUnits(1e-12)).toThrow('at least 0.0001');
   });
 
   it('rejects non-finite, negative, non-number and too large quantities', () => {
@@ -39,8 +45,8 @@ describe('fixed point', () => {
 });
 
 describe('validation and accounting agree on precision', () => {
-  // One rule (nearestUnits) serves both: whatever validateTaskOptions accepts, a ledger can hold
-  // exactly, and whatever it rejects for precision, toUnits rejects too.
+  // One rule (unitsOf) serves both: whatever validateTaskOptions accepts, a ledger can hold
+  // exactly, and whatever it rejects for precision or size, toUnits rejects too.
   const accepts = (q: number) => {
     try {
       validateTaskOptions({ numCpus: q, resources: { licence: q } });
@@ -59,7 +65,24 @@ describe('validation and accounting agree on precision', () => {
   };
 
   it('on hand-picked edge values', () => {
-    for (const q of [0, 0.0001, 0.57, 0.1 + 0.2, 1.0001, 12345.6789, 0.00015, 0.00001, 0.33333, 1e-7, 7.00005]) {
+    for (const q of [
+      0,
+      0.0001,
+      0.57,
+      0.1 + 0.2,
+      1.0001,
+      12345.6789,
+      0.00015,
+      0.00001,
+      0.00005,
+      0.33333,
+      1 / 3,
+      1e-7,
+      7.00005,
+      1e21,
+      900719925474,
+      900719925475,
+    ]) {
       expect([q, accepts(q)]).toEqual([q, holds(q)]);
     }
   });
@@ -69,6 +92,16 @@ describe('validation and accounting agree on precision', () => {
       fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 0, max: 6 }), (n, d) => {
         const q = n / 10 ** d;
         expect([q, accepts(q)]).toEqual([q, holds(q)]);
+        // ...and on the rounded value: what validation keeps is what a ledger holds.
+        if (accepts(q)) {
+          expect(validateTaskOptions({ numCpus: q }).numCpus).toBe(fromUnits(toUnits(q)));
+          expect(compileDemand({ CPU: q }).resources.CPU ?? 0).toBe(fromUnits(toUnits(q)));
+        }
+        if (q >= 1 || q === 0) {
+          const bytes = validateTaskOptions({ memory: q }).memory;
+          expect(compileDemand({ memory: q }).resources.memory ?? 0).toBe(bytes);
+          expect(Number.isInteger(bytes)).toBe(true);
+        }
       }),
       { numRuns: 2000 },
     );

@@ -1,4 +1,5 @@
 import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
+import { entriesOf, hasOwn } from '../input.js';
 import type { LabelMatchExpression } from '../types.js';
 
 /** A label selector as users write it (Ray's `label_selector`): key → `'v'`, `'!v'`, `'in(a,b)'`, `'!in(a,b)'`. */
@@ -22,15 +23,10 @@ const SET_RE = /^(!?)in\((.*)\)$/;
  *   is not a string or an empty `in()` / `!` term.
  */
 export function parseLabelSelector(selector: LabelSelector, root: string = 'labelSelector'): LabelTerm[] {
-  if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) {
-    throw new TaskOptionsError([
-      { path: [root], code: 'invalid_type', message: `${root} must be an object of label selector strings` },
-    ]);
-  }
+  const entries = entriesOf(selector, [root], 'an object of label selector strings');
   const terms: LabelTerm[] = [];
   const issues: TaskOptionsIssue[] = [];
-  for (const key of Object.keys(selector)) {
-    const raw = selector[key];
+  for (const [key, raw] of entries) {
     if (typeof raw !== 'string') {
       issues.push({ path: [root, key], code: 'invalid_type', message: `${root}.${key} must be a string` });
       continue;
@@ -70,7 +66,7 @@ export function parseLabelSelector(selector: LabelSelector, root: string = 'labe
 export function matchesTerms(terms: readonly LabelTerm[], labels: Readonly<Record<string, string>>): boolean {
   for (let i = 0; i < terms.length; i++) {
     const t = terms[i]!;
-    const has = Object.prototype.hasOwnProperty.call(labels, t.key);
+    const has = hasOwn(labels, t.key);
     const v = has ? labels[t.key]! : undefined;
     if (t.positive) {
       if (t.values.length === 1 && t.values[0] === '') {
@@ -88,7 +84,7 @@ export function matchesExpressions(
 ): boolean {
   for (const key of Object.keys(exprs)) {
     const e = exprs[key]!;
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
+    const has = hasOwn(labels, key);
     switch (e.operator) {
       case 'in':
         if (!has || !e.values.includes(labels[key]!)) return false;

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { TaskOptionsError } from '../errors.js';
+import { Cluster } from './cluster.js';
 import { compileDemand } from './demand.js';
 import { AllocationError } from './errors.js';
 import type { Allocation } from './node-resources.js';
 import { NodeResources } from './node-resources.js';
+import type { PlacementGroupOptions } from './placement-group.js';
 
 function issuesOf(fn: () => unknown): { path: readonly (string | number)[]; code: string; message: string }[] {
   try {
@@ -181,8 +183,12 @@ describe('NodeResources', () => {
     expect(issuesOf(() => n.tryAllocate({ memory: 0.5 }))[0]).toEqual({
       path: ['demand', 'memory'],
       code: 'invalid_value',
-      message: 'demand.memory must be a whole number of bytes, got 0.5',
+      message: 'demand.memory must be 0 or at least 1 byte (bytes are counted whole), got 0.5',
     });
+    // A computed byte count is rounded down to whole bytes, as validation does.
+    const c = n.tryAllocate({ memory: 2.5e9 / 3 })!;
+    expect(c.resources).toEqual({ memory: 833333333 });
+    n.release(c);
   });
 
   it('rejects invalid demands with code and path', () => {
@@ -204,8 +210,13 @@ describe('NodeResources', () => {
       message: 'demand.CPU must be a number, got string',
     });
     expect(issuesOf(() => n.tryAllocate({ CPU: 0.00001 }))[0]!.message).toBe(
-      'demand.CPU must be a multiple of 0.0001 (at most 4 decimal places), got 0.00001',
+      'demand.CPU must be 0 or at least 0.0001 (the finest resource precision), got 0.00001',
     );
+    // A computed quantity is rounded to the nearest 0.0001, and held as rounded.
+    const third = n.tryAllocate({ CPU: 1 / 3 })!;
+    expect(third.resources).toEqual({ CPU: 0.3333 });
+    expect(n.available.CPU).toBe(3.6667);
+    n.release(third);
     expect(issuesOf(() => n.tryAllocate(JSON.parse('{"__proto__": 1}')))[0]).toEqual({
       path: ['demand', '__proto__'],
       code: 'invalid_value',
@@ -266,9 +277,14 @@ describe('NodeResources', () => {
       message: 'options.visibleDevices lists 1 device but total.GPU is 2',
     });
     expect(issuesOf(() => new NodeResources({ GPU: 1 }, { visibleDevices: [''] }))[0]).toEqual({
+      path: ['options', 'visibleDevices', 0],
+      code: 'invalid_value',
+      message: 'options.visibleDevices[0] must be a non-empty device id',
+    });
+    expect(issuesOf(() => new NodeResources({ GPU: 1 }, { visibleDevices: '0' as never }))[0]).toEqual({
       path: ['options', 'visibleDevices'],
       code: 'invalid_type',
-      message: 'options.visibleDevices must be an array of non-empty strings',
+      message: 'options.visibleDevices must be an array of non-empty strings, got "0"',
     });
     // all issues at once
     expect(issuesOf(() => new NodeResources({ CPU: -1, GPU: 0.5 }, { nodeId: '' }))).toHaveLength(3);
@@ -296,5 +312,98 @@ describe('NodeResources', () => {
     expect(before.CPU).toBe(2);
     expect(n.available.CPU).toBe(1);
     expect(n.allocations()).toEqual([a]);
+  });
+});
+
+describe('visibleDevices entries (issue 9 item 10)', () => {
+  it("rejects an entry with ',' (it would give a task two GPUs), empty entries and duplicates, with the entry's path", () => {
+    expect(issuesOf(() => new NodeResources({ GPU: 1 }, { visibleDevices: ['0,1'] }))).toEqual([
+      {
+        path: ['options', 'visibleDevices', 0],
+        code: 'invalid_value',
+        message:
+          'options.visibleDevices[0] must be one device id without \',\' (it becomes one entry of CUDA_VISIBLE_DEVICES), got "0,1"',
+      },
+    ]);
+    expect(issuesOf(() => new NodeResources({ GPU: 2 }, { visibleDevices: ['3', '3'] }))).toEqual([
+      {
+        path: ['options', 'visibleDevices', 1],
+        code: 'invalid_value',
+        message:
+          'options.visibleDevices[1] lists device "3" a second time (each device may be given to one GPU slot only)',
+      },
+    ]);
+    expect(issuesOf(() => new NodeResources({ GPU: 2 }, { visibleDevices: ['1', ' '] }))[0]!.path).toEqual([
+      'options',
+      'visibleDevices',
+      1,
+    ]);
+    expect(issuesOf(() => new NodeResources({ GPU: 1 }, { visibleDevices: [7 as unknown as string] }))[0]).toEqual({
+      path: ['options', 'visibleDevices', 0],
+      code: 'invalid_type',
+      message: 'options.visibleDevices[0] must be a string, got number 7',
+    });
+    const ok = new NodeResources({ GPU: 2 }, { visibleDevices: ['GPU-a', 'GPU-b', 'GPU-c'] });
+    expect(ok.tryAllocate({ GPU: 2 })!.visibleDevices).toEqual(['GPU-a', 'GPU-b']);
+  });
+});
+
+describe('user input is read once (issue 9 item 10)', () => {
+  /** An object whose `key` getter counts reads and answers `first`, then `later`. */
+  function shifty<T>(key: string, first: T, later: T): { obj: Record<string, T>; reads: () => number } {
+    let reads = 0;
+    const obj = {} as Record<string, T>;
+    Object.defineProperty(obj, key, { enumerable: true, get: () => (reads++ === 0 ? first : later) });
+    return { obj, reads: () => reads };
+  }
+
+  it('NodeResources: total, options fields and visibleDevices items', () => {
+    const total = shifty('GPU', 1, 2);
+    const devices = ['0'];
+    let deviceReads = 0;
+    Object.defineProperty(devices, 0, { enumerable: true, get: () => (deviceReads++ === 0 ? '0' : '0,1') });
+    const labels = shifty('zone', 'a', 'b');
+    const options = {} as Record<string, unknown>;
+    let optionReads = 0;
+    for (const [k, v] of Object.entries({ nodeId: 'n', labels: labels.obj, visibleDevices: devices })) {
+      Object.defineProperty(options, k, { enumerable: true, get: () => (optionReads++, v) });
+    }
+    const n = new NodeResources(total.obj, options);
+    expect([total.reads(), deviceReads, labels.reads(), optionReads]).toEqual([1, 1, 1, 3]);
+    expect(n.total.GPU).toBe(1);
+    expect(n.labels).toEqual({ zone: 'a' });
+    expect(n.tryAllocate({ GPU: 1 })!.visibleDevices).toEqual(['0']);
+    expect(deviceReads).toBe(1);
+    // Later changes do not reach the node.
+    const plain = ['0'];
+    const m = new NodeResources({ GPU: 1 }, { visibleDevices: plain, labels: { zone: 'a' } });
+    plain[0] = '0,1';
+    expect(m.tryAllocate({ GPU: 1 })!.visibleDevices).toEqual(['0']);
+  });
+
+  it('demands and placement-group options', () => {
+    const demand = shifty('CPU', 1, 1e9);
+    expect(compileDemand(demand.obj).resources).toEqual({ CPU: 1 });
+    expect(demand.reads()).toBe(1);
+
+    const c = new Cluster().addNode(new NodeResources({ CPU: 4 }, { nodeId: 'n' }));
+    const bundle = shifty('CPU', 1, 100);
+    const opts = shifty('name', 'ok', 5 as unknown as string);
+    Object.defineProperty(opts.obj, 'bundles', { enumerable: true, value: [bundle.obj] });
+    const pg = c.createPlacementGroup(opts.obj as unknown as PlacementGroupOptions);
+    expect([bundle.reads(), opts.reads()]).toEqual([1, 1]);
+    expect(pg.name).toBe('ok');
+    expect(pg.bundles).toEqual([{ index: 0, resources: { CPU: 1 }, nodeId: 'n' }]);
+  });
+
+  it('Cluster.schedule: options and the strategy', () => {
+    const c = new Cluster().addNode(new NodeResources({ CPU: 4 }, { nodeId: 'n', labels: { zone: 'a' } }));
+    const opts = shifty('labelSelector', { zone: 'a' } as Record<string, string>, { zone: 'b' });
+    expect(c.schedule({ CPU: 1 }, 'DEFAULT', opts.obj).status).toBe('scheduled');
+    expect(opts.reads()).toBe(1);
+    const strategy = shifty('nodeId', 'n', 'elsewhere');
+    Object.defineProperty(strategy.obj, 'type', { enumerable: true, value: 'nodeAffinity' });
+    expect(c.schedule({ CPU: 1 }, strategy.obj as never)).toMatchObject({ status: 'scheduled', nodeId: 'n' });
+    expect(strategy.reads()).toBe(1);
   });
 });

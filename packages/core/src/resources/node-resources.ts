@@ -1,11 +1,8 @@
 import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
-import {
-  FORBIDDEN_KEYS,
-  ResourceRequest,
-  UNIT_INSTANCE_RESOURCES,
-  compileDemand,
-  type ResourceDemand,
-} from './demand.js';
+import type { ResourceRequest } from './demand.js';
+import { FORBIDDEN_KEYS, UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
+import { entriesOf, fieldsOf, isArray, readList } from '../input.js';
+import { INPUT_LIMITS } from '../limits.js';
 import { AllocationError } from './errors.js';
 import { RESOURCE_UNIT_SCALING, quantityToUnits, scaleOf } from './fixed-point.js';
 
@@ -44,6 +41,7 @@ let nextNodeNumber = 0;
  * Give it back exactly once with `release`.
  */
 export class Allocation {
+  readonly #brand = true;
   /** Node the resources were taken from. */
   readonly nodeId: string;
   /** Placement group whose bundle the resources came from, if any. */
@@ -59,6 +57,11 @@ export class Allocation {
   /** @internal live list */ _prev: Allocation | null = null;
   /** @internal live list */ _next: Allocation | null = null;
   #instances: Readonly<Record<string, readonly InstanceShare[]>> | undefined;
+
+  /** @internal Whether `v` was built by this class (a proxy or look-alike is not; never throws). */
+  static _is(v: unknown): v is Allocation {
+    return typeof v === 'object' && v !== null && #brand in v;
+  }
 
   /** @internal created by ledgers only */
   constructor(ledger: ResourceLedger, req: ResourceRequest, inst: number[] | null) {
@@ -81,16 +84,19 @@ export class Allocation {
    */
   get instances(): Readonly<Record<string, readonly InstanceShare[]>> {
     if (this.#instances !== undefined) return this.#instances;
-    const out: Record<string, InstanceShare[]> = {};
+    const lists = new Map<string, InstanceShare[]>();
     const t = this._inst;
     if (t !== null) {
       const names = this._ledger._names;
       for (let i = 0; i < t.length; i += 3) {
         const name = names[t[i]!]!;
-        (out[name] ??= []).push(Object.freeze({ index: t[i + 1]!, amount: t[i + 2]! / U }));
+        let list = lists.get(name);
+        if (list === undefined) lists.set(name, (list = []));
+        list.push(Object.freeze({ index: t[i + 1]!, amount: t[i + 2]! / U }));
       }
-      for (const k in out) Object.freeze(out[k]);
     }
+    const out: Record<string, readonly InstanceShare[]> = {};
+    for (const [name, list] of lists) out[name] = Object.freeze(list);
     return (this.#instances = Object.freeze(out));
   }
 
@@ -155,6 +161,7 @@ export interface LedgerEntry {
  * @internal
  */
 export class ResourceLedger {
+  readonly #brand = true;
   readonly nodeId: string;
   /** @internal slot → name */ readonly _names: string[];
   /** @internal name → slot */ readonly _slot: Map<string, number>;
@@ -224,6 +231,11 @@ export class ResourceLedger {
     }
   }
 
+  /** @internal Whether `v` was built by this class or a subclass (a proxy or look-alike is not; never throws). */
+  static _is(v: unknown): v is ResourceLedger {
+    return typeof v === 'object' && v !== null && #brand in v;
+  }
+
   /** Node totals in the user's units (zero entries dropped). */
   get total(): Readonly<Record<string, number>> {
     if (this.#totalSnap === undefined) this.#totalSnap = this.#snapshot(this._total);
@@ -263,7 +275,7 @@ export class ResourceLedger {
    * @throws TaskOptionsError for an invalid demand (see {@link compileDemand}).
    */
   tryAllocate(demand: ResourceDemand | ResourceRequest): Allocation | null {
-    const req = demand instanceof ResourceRequest ? demand : compileDemand(demand);
+    const req = compileDemand(demand);
     return this._fits(req) ? this._commit(req) : null;
   }
 
@@ -278,7 +290,7 @@ export class ResourceLedger {
    *   nothing changes when it throws.
    */
   release(allocation: Allocation): void {
-    if (!(allocation instanceof Allocation)) {
+    if (!Allocation._is(allocation)) {
       throw new AllocationError(
         'invalid_allocation',
         'release() expects an Allocation returned by tryAllocate/schedule',
@@ -534,33 +546,27 @@ export class NodeResources extends ResourceLedger {
   readonly acceleratorType: string | undefined;
 
   /**
-   * @param total node totals: finite, non-negative whole numbers (like Ray); zero entries are dropped.
-   * @throws TaskOptionsError (path `['total', key]` or `['options', field]`) naming the rule broken.
+   * @param total node totals: finite, non-negative whole numbers (like Ray); zero entries are
+   *   dropped; at most `INPUT_LIMITS.maxDevices` devices of a unit-instance resource.
+   * @param options read once, own properties only (`total`, `labels` and `visibleDevices` are
+   *   copied: later changes to them do not reach the node).
+   * @throws TaskOptionsError (path `['total', key]` or `['options', field, …]`) naming the rule broken.
    */
   constructor(total: Readonly<Record<string, number>>, options: NodeResourcesOptions = {}) {
     const issues: TaskOptionsIssue[] = [];
     const bad = (path: (string | number)[], code: 'invalid_type' | 'invalid_value', message: string) =>
       issues.push({ path, code, message });
     const entries: LedgerEntry[] = [];
-    if (typeof total !== 'object' || total === null || Array.isArray(total)) {
-      bad(['total'], 'invalid_type', `total must be an object of resource quantities, got ${describe(total)}`);
-    } else {
-      for (const k of Object.keys(total)) {
-        const q = total[k];
-        const u = quantityToUnits(q, scaleOf(k));
-        if (FORBIDDEN_KEYS.has(k)) bad(['total', k], 'invalid_value', `total.${k} is a forbidden resource name`);
-        else if (typeof u === 'string')
-          bad(['total', k], typeof q === 'number' ? 'invalid_value' : 'invalid_type', `total.${k} ${u}`);
-        else if (!Number.isInteger(q)) {
-          bad(
-            ['total', k],
-            'invalid_value',
-            `total.${k} must be a whole number (node quantities are whole numbers), got ${q}`,
-          );
-        } else if (u > 0) entries.push(entryFor(k, q as number, u));
-      }
+    for (const [k, q] of snapshot(() => entriesOf(total, ['total'], 'an object of resource quantities'), issues, [])) {
+      const problem = nodeTotalProblem(k, q);
+      if (problem !== undefined) bad(['total', k], problem.code, `total.${k} ${problem.rule}`);
+      else if ((q as number) > 0) entries.push(entryFor(k, q as number));
     }
-    const o = typeof options === 'object' && options !== null ? options : {};
+    const o = snapshot(
+      () => fieldsOf(options, ['nodeId', 'labels', 'acceleratorType', 'visibleDevices'] as const, ['options']),
+      issues,
+      {},
+    );
     let nodeId = o.nodeId;
     if (nodeId === undefined) nodeId = `node-${++nextNodeNumber}`;
     else if (typeof nodeId !== 'string' || nodeId === '') {
@@ -568,20 +574,12 @@ export class NodeResources extends ResourceLedger {
     }
     const labels: Record<string, string> = {};
     if (o.labels !== undefined) {
-      if (typeof o.labels !== 'object' || o.labels === null || Array.isArray(o.labels)) {
-        bad(
-          ['options', 'labels'],
-          'invalid_type',
-          `options.labels must be an object of strings, got ${describe(o.labels)}`,
-        );
-      } else {
-        for (const [k, v] of Object.entries(o.labels)) {
-          if (FORBIDDEN_KEYS.has(k))
-            bad(['options', 'labels', k], 'invalid_value', `options.labels.${k} is a forbidden label name`);
-          else if (typeof v !== 'string') {
-            bad(['options', 'labels', k], 'invalid_type', `options.labels.${k} must be a string, got ${describe(v)}`);
-          } else labels[k] = v;
-        }
+      const path = ['options', 'labels'];
+      for (const [k, v] of snapshot(() => entriesOf(o.labels, path, 'an object of strings'), issues, [])) {
+        if (FORBIDDEN_KEYS.has(k)) bad([...path, k], 'invalid_value', `options.labels.${k} is a forbidden label name`);
+        else if (typeof v !== 'string') {
+          bad([...path, k], 'invalid_type', `options.labels.${k} must be a string, got ${describe(v)}`);
+        } else labels[k] = v;
       }
     }
     const at = o.acceleratorType;
@@ -592,32 +590,17 @@ export class NodeResources extends ResourceLedger {
         `options.acceleratorType must be a non-empty string without ':', got ${describe(at)}`,
       );
     }
-    const dev = o.visibleDevices;
     const gpus = entries.find((e) => e.name === 'GPU')?.devices?.length ?? 0;
-    if (dev !== undefined) {
-      if (!Array.isArray(dev) || dev.some((d) => typeof d !== 'string' || d.trim() === '')) {
-        bad(
-          ['options', 'visibleDevices'],
-          'invalid_type',
-          `options.visibleDevices must be an array of non-empty strings`,
-        );
-      } else if (dev.length < gpus) {
-        bad(
-          ['options', 'visibleDevices'],
-          'invalid_value',
-          `options.visibleDevices lists ${dev.length} device${dev.length === 1 ? '' : 's'} but total.GPU is ${gpus}`,
-        );
-      }
-    }
+    const devices = o.visibleDevices === undefined ? undefined : visibleDevices(o.visibleDevices, gpus, bad);
     if (issues.length > 0) throw new TaskOptionsError(issues);
     const id = nodeId as string;
     const has = (name: string) => entries.some((e) => e.name === name);
     if (o.nodeId !== undefined && !has(`node:${id}`)) entries.push({ name: `node:${id}`, units: U });
     if (typeof at === 'string' && !has(`accelerator_type:${at}`))
       entries.push({ name: `accelerator_type:${at}`, units: U });
-    super(id, entries, dev === undefined ? undefined : Object.freeze([...dev]));
+    super(id, entries, devices);
     this.labels = Object.freeze(labels);
-    this.acceleratorType = at;
+    this.acceleratorType = at as string | undefined;
   }
 
   /** Whether the node has GPUs (total `GPU` > 0); CPU-only tasks avoid such nodes under DEFAULT. */
@@ -626,14 +609,111 @@ export class NodeResources extends ResourceLedger {
   }
 }
 
-function entryFor(name: string, q: number, u: number): LedgerEntry {
-  if (!UNIT_INSTANCE_RESOURCES.has(name)) return { name, units: u };
-  return { name, units: u, devices: Array.from({ length: q }, (_, index) => ({ index, cap: U })) };
+/**
+ * Why `q` cannot be a node's total of resource `k` (its code, and the rule as a message tail),
+ * or `undefined` when it can: a whole number the accounting holds exactly, with at most
+ * `INPUT_LIMITS.maxDevices` devices of a unit-instance resource, under a name that cannot
+ * pollute prototypes. Shared by `NodeResources` and `TASKFIT_RESOURCES`.
+ * @internal
+ */
+export function nodeTotalProblem(
+  k: string,
+  q: unknown,
+): { code: 'invalid_type' | 'invalid_value'; rule: string } | undefined {
+  if (FORBIDDEN_KEYS.has(k)) return { code: 'invalid_value', rule: 'is a forbidden resource name' };
+  const u = quantityToUnits(q, scaleOf(k));
+  if (typeof u === 'string') return { code: typeof q === 'number' ? 'invalid_value' : 'invalid_type', rule: u };
+  if (!Number.isInteger(q)) {
+    return {
+      code: 'invalid_value',
+      rule: `must be a whole number (node quantities are whole numbers), got ${String(q)}`,
+    };
+  }
+  if (UNIT_INSTANCE_RESOURCES.has(k) && (q as number) > INPUT_LIMITS.maxDevices) {
+    return {
+      code: 'invalid_value',
+      rule: `must be at most ${INPUT_LIMITS.maxDevices}: a node holds at most ${INPUT_LIMITS.maxDevices} ${k} devices, got ${String(q)}`,
+    };
+  }
+  return undefined;
+}
+
+function entryFor(name: string, q: number): LedgerEntry {
+  const units = q * scaleOf(name);
+  if (!UNIT_INSTANCE_RESOURCES.has(name)) return { name, units };
+  return { name, units, devices: Array.from({ length: q }, (_, index) => ({ index, cap: U })) };
+}
+
+/** Runs a snapshot that may throw a TaskOptionsError; its issues join `issues` and `fallback` is used. */
+function snapshot<T>(read: () => T, issues: TaskOptionsIssue[], fallback: T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof TaskOptionsError)) throw e;
+    issues.push(...e.issues);
+    return fallback;
+  }
+}
+
+/**
+ * Checks `options.visibleDevices` (read once): an array of distinct, non-empty device ids without
+ * `,` (each becomes one entry of `CUDA_VISIBLE_DEVICES`), at least one per GPU. Returns the frozen copy.
+ */
+function visibleDevices(
+  value: unknown,
+  gpus: number,
+  bad: (path: (string | number)[], code: 'invalid_type' | 'invalid_value', message: string) => void,
+): readonly string[] | undefined {
+  const path = ['options', 'visibleDevices'];
+  const list = isArray(value) ? readList(value, INPUT_LIMITS.maxDevices) : undefined;
+  if (list === undefined) {
+    bad(path, 'invalid_type', `options.visibleDevices must be an array of non-empty strings, got ${describe(value)}`);
+    return undefined;
+  }
+  if (typeof list === 'number') {
+    bad(
+      path,
+      'invalid_value',
+      `options.visibleDevices lists ${list} devices; at most ${INPUT_LIMITS.maxDevices} are allowed`,
+    );
+    return undefined;
+  }
+  const out: string[] = [];
+  const seen = new Set<string>();
+  let ok = true;
+  list.forEach((d, i) => {
+    const p = [...path, i];
+    const problem =
+      typeof d !== 'string'
+        ? `must be a string, got ${describe(d)}`
+        : d.trim() === ''
+          ? 'must be a non-empty device id'
+          : d.includes(',')
+            ? `must be one device id without ',' (it becomes one entry of CUDA_VISIBLE_DEVICES), got ${describe(d)}`
+            : seen.has(d)
+              ? `lists device ${describe(d)} a second time (each device may be given to one GPU slot only)`
+              : undefined;
+    if (problem !== undefined) {
+      bad(p, typeof d === 'string' ? 'invalid_value' : 'invalid_type', `options.visibleDevices[${i}] ${problem}`);
+      ok = false;
+    } else {
+      seen.add(d as string);
+      out.push(d as string);
+    }
+  });
+  if (ok && out.length < gpus) {
+    bad(
+      path,
+      'invalid_value',
+      `options.visibleDevices lists ${out.length} device${out.length === 1 ? '' : 's'} but total.GPU is ${gpus}`,
+    );
+  }
+  return ok ? Object.freeze(out) : undefined;
 }
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
+  if (isArray(v)) return 'an array';
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${String(v)}`;

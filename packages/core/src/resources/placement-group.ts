@@ -1,7 +1,9 @@
 import { TaskOptionsError, type TaskOptionsIssue } from '../errors.js';
 import type { PlacementGroupRef } from '../types.js';
 import type { ResourceRequest } from './demand.js';
-import { FORBIDDEN_KEYS, UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
+import { describe, fieldsOf, isArray, readList, readMap } from '../input.js';
+import { INPUT_LIMITS } from '../limits.js';
+import { UNIT_INSTANCE_RESOURCES, compileMap, requestFromUnits, type ResourceDemand } from './demand.js';
 import { RESOURCE_UNIT_SCALING } from './fixed-point.js';
 import { ResourceLedger, type Allocation, type LedgerEntry, type NodeResources } from './node-resources.js';
 
@@ -49,6 +51,8 @@ export interface BundleSlot {
  * `bundles` reflect the cluster's current view.
  */
 export class PlacementGroup implements PlacementGroupRef {
+  /** Brand: only objects this class built have it (a proxy or a look-alike does not). */
+  readonly #brand = true;
   readonly id: string;
   readonly name: string | undefined;
   readonly strategy: PlacementStrategy;
@@ -56,20 +60,31 @@ export class PlacementGroup implements PlacementGroupRef {
   /** @internal */ _reason: string | undefined;
   /** @internal */ readonly _slots: BundleSlot[];
   /** @internal */ readonly _owner: object;
+  /** @internal creation order in its cluster */ readonly _seq: number;
 
   /** @internal created by Cluster.createPlacementGroup */
   constructor(
     owner: object,
     id: string,
+    seq: number,
     name: string | undefined,
     strategy: PlacementStrategy,
     reqs: ResourceRequest[],
   ) {
     this._owner = owner;
+    this._seq = seq;
     this.id = id;
     this.name = name;
     this.strategy = strategy;
     this._slots = reqs.map((req, index) => ({ index, req, node: null, reservation: null, ledger: null }));
+  }
+
+  /**
+   * Whether `v` is a placement group a `Cluster` created (not a proxy or a look-alike: its `id`
+   * can be trusted not to change). Never throws.
+   */
+  static isPlacementGroup(v: unknown): v is PlacementGroup {
+    return typeof v === 'object' && v !== null && #brand in v && v.#brand;
   }
 
   /** `CREATED` (all bundles reserved), `PENDING` (could fit later), `INFEASIBLE` (no current node set can ever hold it), `REMOVED`. */
@@ -105,7 +120,8 @@ export class PlacementGroup implements PlacementGroupRef {
 }
 
 /**
- * Validates placement-group options (Ray's rules, §6.7).
+ * Validates placement-group options (Ray's rules, §6.7), reading each bundle once. At most
+ * `INPUT_LIMITS.maxBundles` bundles.
  * @throws TaskOptionsError with paths like `['bundles', 1, 'CPU']`, `['strategy']`.
  * @internal
  */
@@ -114,7 +130,6 @@ export function validatePlacementGroupOptions(opts: PlacementGroupOptions): {
   strategy: PlacementStrategy;
   name: string | undefined;
 } {
-  const issues: TaskOptionsIssue[] = [];
   if (typeof opts !== 'object' || opts === null) {
     throw new TaskOptionsError([
       {
@@ -124,39 +139,41 @@ export function validatePlacementGroupOptions(opts: PlacementGroupOptions): {
       },
     ]);
   }
+  const o = fieldsOf(opts, ['bundles', 'strategy', 'name'], []);
+  const issues: TaskOptionsIssue[] = [];
   const reqs: ResourceRequest[] = [];
-  const b = opts.bundles;
-  if (!Array.isArray(b) || b.length === 0) {
+  const b = o.bundles;
+  const list = isArray(b) ? readList(b, INPUT_LIMITS.maxBundles) : undefined;
+  if (list === undefined || (Array.isArray(list) && list.length === 0)) {
     issues.push({
       path: ['bundles'],
-      code: Array.isArray(b) ? 'invalid_value' : 'invalid_type',
+      code: isArray(b) ? 'invalid_value' : 'invalid_type',
       message: 'bundles must be a non-empty array of resource objects, e.g. [{ CPU: 1 }, { GPU: 1 }]',
     });
+  } else if (typeof list === 'number') {
+    issues.push({
+      path: ['bundles'],
+      code: 'invalid_value',
+      message: `bundles lists ${list} bundles; at most ${INPUT_LIMITS.maxBundles} are allowed`,
+    });
   } else {
-    b.forEach((bundle: unknown, i) => {
-      if (typeof bundle !== 'object' || bundle === null || Array.isArray(bundle)) {
-        issues.push({
-          path: ['bundles', i],
-          code: 'invalid_type',
-          message: `bundles[${i}] must be an object of resource quantities`,
-        });
-        return;
-      }
-      for (const k of Object.keys(bundle)) {
-        if (FORBIDDEN_KEYS.has(k)) continue; // reported by compileDemand
-        if (k === 'bundle' || k.includes('_group_')) {
-          issues.push({
-            path: ['bundles', i, k],
-            code: 'invalid_value',
-            message: `bundles[${i}].${k} is a reserved resource name`,
-          });
-        }
-      }
+    list.forEach((bundle, i) => {
+      const path = ['bundles', i];
       try {
-        const req = compileDemand(bundle as ResourceDemand, `bundles[${i}]`);
+        const map = readMap(bundle, path, 'an object of resource quantities');
+        for (const k of map.keys) {
+          if (k === 'bundle' || k.includes('_group_')) {
+            issues.push({
+              path: [...path, k],
+              code: 'invalid_value',
+              message: `bundles[${i}].${k} is a reserved resource name`,
+            });
+          }
+        }
+        const req = compileMap(map, path);
         if (req.keys.length === 0) {
           issues.push({
-            path: ['bundles', i],
+            path,
             code: 'invalid_value',
             message: `bundles[${i}] cannot be empty or hold only zero quantities`,
           });
@@ -164,23 +181,24 @@ export function validatePlacementGroupOptions(opts: PlacementGroupOptions): {
         reqs.push(req);
       } catch (e) {
         if (!(e instanceof TaskOptionsError)) throw e;
-        for (const is of e.issues) issues.push({ ...is, path: ['bundles', i, ...is.path.slice(1)] });
+        issues.push(...e.issues);
       }
     });
   }
-  const strategy = opts.strategy ?? 'PACK';
-  if (!STRATEGIES.includes(strategy)) {
+  const strategy = o.strategy ?? 'PACK';
+  if (!(STRATEGIES as readonly unknown[]).includes(strategy)) {
     issues.push({
       path: ['strategy'],
       code: 'invalid_value',
-      message: `strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(strategy)}`,
+      message: `strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got ${describe(strategy)}`,
     });
   }
-  if (opts.name !== undefined && typeof opts.name !== 'string') {
+  const name = o.name;
+  if (name !== undefined && typeof name !== 'string') {
     issues.push({ path: ['name'], code: 'invalid_type', message: 'name must be a string' });
   }
   if (issues.length > 0) throw new TaskOptionsError(issues);
-  return { reqs, strategy, name: opts.name };
+  return { reqs, strategy: strategy as PlacementStrategy, name: name as string | undefined };
 }
 
 /** Builds the ledger of a reserved bundle: its resources, with the node's device indices. @internal */
@@ -242,20 +260,19 @@ export function bundleScore(node: NodeResources, req: ResourceRequest): number {
   return score;
 }
 
-/** Sum of several requests (for STRICT_PACK feasibility). @internal */
+/**
+ * Sum of several requests (for STRICT_PACK feasibility), in units. A sum of fractional device
+ * demands may exceed 1 without being whole (0.5 + 0.7 GPU); it is rounded up for the
+ * feasibility estimate only.
+ * @internal
+ */
 export function sumRequests(reqs: readonly ResourceRequest[]): ResourceRequest {
-  const total: Record<string, number> = {};
-  for (const r of reqs) for (const k of r.keys) total[k] = (total[k] ?? 0) + r.resources[k]!;
-  // Rounded sums of 4-decimal quantities stay 4-decimal; whole-device GPU sums stay valid.
-  for (const k of Object.keys(total)) total[k] = Math.round(total[k]! * U) / U;
-  return compileAggregate(total);
-}
-
-function compileAggregate(total: Record<string, number>): ResourceRequest {
-  // A sum of fractional device demands may exceed 1 without being whole (0.5 + 0.7 GPU); round up
-  // for the feasibility estimate only.
-  for (const k of Object.keys(total))
-    if (total[k]! > 1 && !Number.isInteger(total[k]!) && UNIT_INSTANCE_RESOURCES.has(k))
-      total[k] = Math.ceil(total[k]!);
-  return compileDemand(total, 'bundles');
+  const sums = new Map<string, number>();
+  for (const r of reqs) r.keys.forEach((k, i) => sums.set(k, (sums.get(k) ?? 0) + r._units[i]!));
+  const keys = [...sums.keys()];
+  const units = keys.map((k) => {
+    const u = sums.get(k)!;
+    return u > U && u % U !== 0 && UNIT_INSTANCE_RESOURCES.has(k) ? Math.ceil(u / U) * U : u;
+  });
+  return requestFromUnits(keys, units);
 }
