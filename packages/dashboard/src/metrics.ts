@@ -52,24 +52,9 @@ export const METRIC_NAMES = {
   run: 'taskfit_task_run_seconds',
 } as const;
 
-/** Caps the values of the `name` label. */
-class NameCap {
-  readonly #max: number;
-  readonly #seen = new Set<string>();
-  constructor(max: number) {
-    this.#max = max;
-  }
-  of(name: string): string {
-    if (this.#seen.has(name)) return name;
-    if (this.#seen.size >= this.#max) return 'other';
-    this.#seen.add(name);
-    return name;
-  }
-}
-
 /** @internal Registers the collectors of `monitor` in `registry`; returns the unregister function. */
 export function registerMonitorMetrics(monitor: Monitor, registry: Registry): () => void {
-  const names = new NameCap(monitor.limits.maxMetricNames);
+  const names = { of: (name: string) => monitor.metricName(name) };
   const registers = [registry];
   const made: string[] = [];
   const track = <T>(name: string, metric: T): T => {

@@ -154,6 +154,8 @@ export class Monitor {
   /** Attempts holding GPUs now, per task key (bounded by what the nodes can run at once). */
   readonly #holding = new Map<string, AttemptBar>();
   readonly samples: Ring<Sample>[];
+  /** Values of the metrics' `name` label: the first `maxMetricNames` task names seen, then "other". */
+  readonly #metricNames = new Set<string>();
   readonly counts: Counts = {
     tasksEnded: new Map(),
     attemptsEnded: new Map(),
@@ -204,6 +206,16 @@ export class Monitor {
     return () => this.#observers.delete(fn);
   }
 
+  /** The metrics' `name` label for a task name: itself if it is among the first `maxMetricNames` seen, else "other". */
+  metricName(name: string): string {
+    if (this.#metricNames.has(name)) return name;
+    if (this.#metricNames.size < this.limits.maxMetricNames) {
+      this.#metricNames.add(name);
+      return name;
+    }
+    return 'other';
+  }
+
   /** Bumps on every change; the server pushes when it moved. */
   get version(): number {
     return this.#version;
@@ -218,6 +230,7 @@ export class Monitor {
     this.#version++;
     const key = `${s.index}:${e.taskId}`;
     const name = displayName(e);
+    this.metricName(name); // names get their label in the order tasks are first seen
     let row = this.active.get(key) ?? this.done.get(key);
     const fresh = row === undefined || e.attempt > row.attempt;
     if (row === undefined) {
