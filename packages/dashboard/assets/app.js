@@ -144,8 +144,13 @@ function trim() {
     if (state.firstSeen.size <= l.maxTasks * 4) break;
     if (!state.rows.has(k)) state.firstSeen.delete(k);
   }
+  trimDrawn();
+}
+
+function trimDrawn() {
+  const max = state.config.limits.maxTimelineAttempts * 2;
   for (const k of state.firstDrawn.keys()) {
-    if (state.firstDrawn.size <= l.maxTimelineAttempts * 2) break;
+    if (state.firstDrawn.size <= max) break;
     if (!state.attempts.has(k)) state.firstDrawn.delete(k);
   }
 }
@@ -529,7 +534,11 @@ function renderTimeline() {
     for (const lane of lanes) {
       root.append(svg('rect', { class: 'lane-bg', x: labelW, y, width: width - labelW, height: laneH - 2 }));
       const lt = svg('text', { x: 0, y: y + 11 });
-      lt.textContent = lane.label;
+      // Long labels (Temporal queue names) are cut to the label column; the full one is the tooltip.
+      lt.textContent = lane.label.length > 30 ? `…${lane.label.slice(-29)}` : lane.label;
+      const full = svg('title');
+      full.textContent = lane.label;
+      lt.append(full);
       root.append(lt);
       for (const a of lane.bars) {
         const s = Math.max(t0, a.startedAt ?? a.queuedAt);
@@ -573,6 +582,7 @@ function renderTimeline() {
   root.setAttribute('height', y + 4);
   root.setAttribute('viewBox', `0 0 ${width} ${y + 4}`);
   host.replaceChildren(root);
+  trimDrawn();
 }
 
 // ---- wiring -----------------------------------------------------------------------------------
