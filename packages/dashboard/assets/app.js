@@ -14,6 +14,10 @@ const STATES = [
 const TERMINAL = new Set(['FINISHED', 'FAILED']);
 const PALETTE = ['#4c8dff', '#3fb27f', '#d29922', '#b083f0', '#e5534b', '#39c5cf', '#f778ba', '#8ddb8c', '#f0883e'];
 const SVG = 'http://www.w3.org/2000/svg';
+/** At most this many renders per second-ish: a busy pool must not have the page eat its CPUs. */
+const MIN_RENDER_MS = 250;
+/** The table shows this many of the kept tasks (newest first); the filter searches all kept ones. */
+const MAX_TABLE_ROWS = 200;
 
 const state = {
   config: null,
@@ -162,15 +166,21 @@ function markAll() {
 
 // ---- rendering --------------------------------------------------------------------------------
 
-let frame = 0;
+let timer = 0;
+let lastRender = -Infinity;
 function schedule() {
-  if (frame) return;
-  const run = () => {
-    frame = 0;
-    render();
-  };
-  // rAF when visible (no work for a hidden tab), a timer otherwise so state never lags behind.
-  frame = document.visibilityState === 'visible' ? requestAnimationFrame(run) : setTimeout(run, 250);
+  if (timer) return;
+  const wait = Math.max(0, lastRender + MIN_RENDER_MS - performance.now());
+  timer = setTimeout(() => {
+    const run = () => {
+      timer = 0;
+      lastRender = performance.now();
+      render();
+    };
+    // In the next frame when visible; at once for a hidden tab (its frames do not come).
+    if (document.visibilityState === 'visible') requestAnimationFrame(run);
+    else run();
+  }, wait);
 }
 
 function render() {
@@ -401,8 +411,8 @@ function renderTable() {
       (v) => v && v.toLowerCase().includes(text),
     );
   });
-  const shown = list.slice(0, state.config.limits.maxTasks);
-  $('#task-count').textContent = `${shown.length} shown of ${state.rows.size} kept`;
+  const shown = list.slice(0, MAX_TABLE_ROWS);
+  $('#task-count').textContent = `${shown.length} shown (newest first) of ${list.length} matching, ${state.rows.size} kept`;
   const tbody = $('#task-table tbody');
   const keep = new Set();
   const frag = document.createDocumentFragment();

@@ -11,7 +11,7 @@ import { LruMap, Ring } from './bounded.js';
 export interface DashboardLimits {
   /** Task rows kept: this many active (pending or running) plus this many finished ones, most recent first. @default 1000 */
   readonly maxTasks?: number;
-  /** Attempts kept for the timeline (most recently started or ended). @default 2000 */
+  /** Attempts kept for the timeline (most recently started or ended). @default 1000 */
   readonly maxTimelineAttempts?: number;
   /** Resource samples kept per source (one per `sampleIntervalMs`). @default 600 */
   readonly maxSamples?: number;
@@ -40,7 +40,7 @@ export function resolveLimits(l: DashboardLimits = {}): Limits {
   };
   return {
     maxTasks: pick('maxTasks', 1000, 1),
-    maxTimelineAttempts: pick('maxTimelineAttempts', 2000, 1),
+    maxTimelineAttempts: pick('maxTimelineAttempts', 1000, 1),
     maxSamples: pick('maxSamples', 600, 2),
     sampleIntervalMs: pick('sampleIntervalMs', 1000, 10),
     maxMetricNames: pick('maxMetricNames', 200, 1),
