@@ -412,7 +412,8 @@ function renderTable() {
     );
   });
   const shown = list.slice(0, MAX_TABLE_ROWS);
-  $('#task-count').textContent = `${shown.length} shown (newest first) of ${list.length} matching, ${state.rows.size} kept`;
+  $('#task-count').textContent =
+    `${shown.length} shown (newest first) of ${list.length} matching, ${state.rows.size} kept`;
   const tbody = $('#task-table tbody');
   const keep = new Set();
   const frag = document.createDocumentFragment();

@@ -191,6 +191,14 @@ describe('/metrics', () => {
     });
     metrics.close();
     expect(registry.getSingleMetric('taskfit_tasks_total')).toBeUndefined();
+    // Two sources on one node get distinct labels.
+    await using second = new TaskPool({ filename: TASKS, resources: { CPU: 1 } });
+    const both = registerMetrics({ pools: [pool, second], registry });
+    const sources = new Set(
+      [...(await registry.metrics()).matchAll(/^taskfit_resource_capacity\{source="([^"]+)"/gm)].map((x) => x[1]),
+    );
+    expect([...sources]).toEqual(['pool:local', 'pool:local#2']);
+    both.close();
     expect(await registry.metrics()).not.toContain('taskfit_');
   });
 });

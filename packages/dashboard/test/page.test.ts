@@ -212,5 +212,9 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
     });
     expect(status).toBe(403);
     expect((await fetch(new URL('/api/snapshot', ro.url))).status).toBe(200);
+    // The page may load scripts and styles from the dashboard only.
+    const csp = (await fetch(ro.url)).headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
   });
 });

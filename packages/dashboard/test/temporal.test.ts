@@ -126,6 +126,7 @@ describe('the page against Temporal workers on the dev server', () => {
 
       // Metrics of a workers source agree with its summarizeTasks().
       const metrics = await (await fetch(new URL('/metrics', dash.url))).text();
+      expect(metrics).toMatch(/^taskfit_resource_idle_reserved\{source="workers:gpu-box",resource="CPU"\} \d/m);
       const summary = workers.summarizeTasks();
       expect(summary.byName).toEqual({
         'detect-a': { FINISHED: 1 },
