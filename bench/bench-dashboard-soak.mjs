@@ -4,6 +4,7 @@
 // size, how long the page takes to answer (a round trip through its event loop) and how much the
 // page keeps. Memory must stay flat: the dashboard's structures are capped (see its README).
 // Usage: node --expose-gc bench-dashboard-soak.mjs [--tasks 100000] [--batch 2000] [--threads N]
+/* global window, document -- used in functions that run in the page (page.evaluate) */
 import { availableParallelism, loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
 import { TaskPool } from '@taskfit/piscina-adapter';
@@ -22,7 +23,11 @@ const MB = 2 ** 20;
 
 const gc = globalThis.gc ?? (() => {});
 const { path: executablePath } = await ensureChromium();
-console.log(`node ${process.version}, ${availableParallelism()} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `node ${process.version}, ${availableParallelism()} CPUs, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`${TASKS} tasks in batches of ${BATCH} on ${THREADS} threads, dashboard page open in ${executablePath}`);
 
 const pool = new TaskPool({
@@ -31,7 +36,10 @@ const pool = new TaskPool({
   maxThreads: THREADS,
 });
 const dash = await serveDashboard({ pools: [pool] });
-const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+});
 const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Performance.enable');
@@ -87,9 +95,13 @@ while (done < TASKS) {
 const seconds = (performance.now() - start) / 1000;
 // The page has caught up: its FINISHED count is the pool's (the last 10,000 tasks it remembers).
 const finished = String(pool.summarizeTasks().byState.FINISHED ?? 0);
-await page.waitForFunction((n) => document.querySelector('.count[data-state="FINISHED"] b')?.textContent === n, finished, {
-  timeout: 60_000,
-});
+await page.waitForFunction(
+  (n) => document.querySelector('.count[data-state="FINISHED"] b')?.textContent === n,
+  finished,
+  {
+    timeout: 60_000,
+  },
+);
 console.log('');
 console.table(rows);
 const first = rows[1] ?? rows[0];
@@ -98,7 +110,9 @@ console.log(
   `${TASKS} tasks in ${seconds.toFixed(1)} s (${Math.round(TASKS / seconds)} tasks/s with the dashboard open); ` +
     `server heap ${first.serverHeapMB} → ${last.serverHeapMB} MB, RSS ${first.serverRssMB} → ${last.serverRssMB} MB ` +
     `(from ${first.tasks} to ${last.tasks} tasks); page heap ${first.pageHeapMB} → ${last.pageHeapMB} MB, ` +
-    `page answers in ${last.pageAnswerMs} ms; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `page answers in ${last.pageAnswerMs} ms; load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
 );
 await browser.close();
 await dash.close();

@@ -1,6 +1,7 @@
 // pool.timeline(): the task history as a Chrome trace, checked against real Piscina threads.
 import { describe, expect, it } from 'vitest';
 import { TaskPool } from '@taskfit/piscina-adapter';
+import type { ObjectRef } from '@taskfit/piscina-adapter';
 import type { ChromeTraceEvent } from '@taskfit/core';
 
 const FIXTURE = new URL('./fixtures/tasks.mjs', import.meta.url);
@@ -9,11 +10,11 @@ describe('pool.timeline()', () => {
   it('one complete event per attempt, named after the task, in its thread or GPU lane', async () => {
     await using pool = new TaskPool({ filename: FIXTURE, resources: { CPU: 4, GPU: 2 }, maxThreads: 4 });
     const spin = pool.remote('spin');
-    const runs: Promise<unknown>[] = [];
-    for (let i = 0; i < 3; i++) runs.push(spin.options({ name: `cpu-${i}` }).remote(20) as Promise<unknown>);
+    const runs: ObjectRef[] = [];
+    for (let i = 0; i < 3; i++) runs.push(spin.options({ name: `cpu-${i}` }).remote(20) as ObjectRef);
     for (let i = 0; i < 4; i++)
-      runs.push(spin.options({ name: `half-${i}`, numGpus: 0.5, numCpus: 0.5 }).remote(30) as Promise<unknown>);
-    runs.push(pool.remote('exitFirst', { name: 'crash-once', maxRetries: 1 }).remote('ok') as Promise<unknown>);
+      runs.push(spin.options({ name: `half-${i}`, numGpus: 0.5, numCpus: 0.5 }).remote(30) as ObjectRef);
+    runs.push(pool.remote('exitFirst', { name: 'crash-once', maxRetries: 1 }).remote('ok') as ObjectRef);
     await Promise.all(runs);
 
     const trace = pool.timeline();

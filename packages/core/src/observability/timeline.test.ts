@@ -3,8 +3,7 @@ import type { TaskState } from '../types.js';
 import { chromeTrace, taskAttempts } from './timeline.js';
 import type { ChromeTraceEvent, TimelineTaskEvent } from './timeline.js';
 
-type Ev = Omit<TimelineTaskEvent, 'state' | 'nodeId'> & { state: TaskState; nodeId?: string };
-const ev = (e: Ev): TimelineTaskEvent => ({ nodeId: 'n1', ...e });
+const ev = (e: TimelineTaskEvent): TimelineTaskEvent => ({ ...e, nodeId: e.nodeId ?? 'n1' });
 
 /** Events of one attempt: queued at q, running at r (optional) on thread/GPUs, ended at end with state. */
 function attemptEvents(
