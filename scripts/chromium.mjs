@@ -9,24 +9,15 @@
 //      do not know it), then 2. again.
 // If all fail, the error names what is missing and how to install it by hand.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { isExecutable } from './temporal-cli.mjs';
 
 const run = promisify(execFile);
 const NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
 export const CHROMIUM_HINT =
   'Install Chromium (Debian/Ubuntu: `sudo apt-get install -y chromium`), or point CHROMIUM_PATH at a Chromium or Chrome executable.';
-
-function isExecutable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The browser from CHROMIUM_PATH or PATH; `undefined` when there is none.

@@ -5,7 +5,6 @@
  * (seconds), `_total` only on counters.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { TaskState } from '@taskfit/core';
 import type { DashboardPool, DashboardWorkers } from './sources.js';
 import { toSources } from './sources.js';
 import { Monitor, resolveLimits } from './monitor.js';
@@ -61,174 +60,139 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
     made.push(name);
     return metric;
   };
-  const byName = <V>(m: Map<string, Map<string, V>>, each: (source: string, name: string, v: V) => void): void => {
-    for (const [source, per] of m) for (const [name, v] of per) each(source, names.of(name), v);
+  type Fill = (put: (labels: Record<string, string>, value: number) => void) => void;
+  /** A counter whose values are read at scrape time (monotonic counts kept by the monitor). */
+  const counter = (name: string, help: string, labelNames: string[], fill: Fill): void => {
+    track(
+      name,
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          fill((l, v) => this.inc(l, v));
+        },
+      }),
+    );
   };
-
-  track(
-    METRIC_NAMES.tasks,
-    new Gauge({
-      name: METRIC_NAMES.tasks,
-      help: 'Tasks the source remembers, by latest state and name (its summarizeTasks()).',
-      labelNames: ['source', 'name', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of monitor.sources) {
-          const sum = s.summarize();
-          for (const [name, states] of Object.entries(sum.byName))
-            for (const [state, n] of Object.entries(states))
-              this.inc({ source: s.id, name: names.of(name), state }, n ?? 0);
-        }
-      },
-    }),
-  );
-  track(
-    METRIC_NAMES.tasksTotal,
-    new Counter({
-      name: METRIC_NAMES.tasksTotal,
-      help: 'Tasks that ended, by final state (FINISHED or FAILED, once per task, after its last attempt) and name.',
-      labelNames: ['source', 'name', 'state'],
-      registers,
-      collect() {
-        monitor.resolveFailures();
-        this.reset();
-        byName(monitor.counts.tasksEnded, (source, name, states: Map<TaskState, number>) => {
-          for (const [state, n] of states) this.inc({ source, name, state }, n);
-        });
-      },
-    }),
-  );
-  track(
-    METRIC_NAMES.attempts,
-    new Counter({
-      name: METRIC_NAMES.attempts,
-      help: 'Attempts that ended, by outcome (state FINISHED or FAILED) and task name; a retry is a new attempt.',
-      labelNames: ['source', 'name', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        byName(monitor.counts.attemptsEnded, (source, name, states: Map<TaskState, number>) => {
-          for (const [state, n] of states) this.inc({ source, name, state }, n);
-        });
-      },
-    }),
-  );
-  track(
-    METRIC_NAMES.retries,
-    new Counter({
-      name: METRIC_NAMES.retries,
-      help: 'Retries (attempts after the first), by task name.',
-      labelNames: ['source', 'name'],
-      registers,
-      collect() {
-        this.reset();
-        byName(monitor.counts.retries, (source, name, n: number) => this.inc({ source, name }, n));
-      },
-    }),
-  );
-  track(
-    METRIC_NAMES.failures,
-    new Counter({
-      name: METRIC_NAMES.failures,
-      help: 'Failed attempts by error type (the thrown class name, WorkerCrashedError, TaskCancelledError, …) and task name.',
-      labelNames: ['source', 'name', 'error_type'],
-      registers,
-      collect() {
-        this.reset();
-        byName(monitor.counts.failures, (source, name, types: Map<string, number>) => {
-          for (const [error_type, n] of types) this.inc({ source, name, error_type }, n);
-        });
-      },
-    }),
-  );
-  const resourceGauge = (
-    name: string,
-    help: string,
-    pick: (r: ReturnType<Monitor['resources']>[number]) => Readonly<Record<string, number>> | undefined,
-  ) =>
+  /** A gauge whose values are read at scrape time. */
+  const gauge = (name: string, help: string, labelNames: string[], fill: Fill): void => {
     track(
       name,
       new Gauge({
         name,
         help,
-        labelNames: ['source', 'resource'],
+        labelNames,
         registers,
         collect() {
           this.reset();
-          for (const r of monitor.resources()) {
-            const values = pick(r);
-            if (values === undefined) continue;
-            for (const [resource, v] of Object.entries(values)) this.set({ source: r.source, resource }, v);
-          }
+          fill((l, v) => this.set(l, v));
         },
       }),
     );
-  resourceGauge(
+  };
+  /** `m[source][name][key]` as series with labels source, name and `key`. */
+  const nested =
+    <K extends string>(m: Map<string, Map<string, Map<K, number>>>, key: string): Fill =>
+    (put) => {
+      for (const [source, per] of m)
+        for (const [name, values] of per)
+          for (const [k, n] of values) put({ source, name: names.of(name), [key]: k }, n);
+    };
+
+  gauge(
+    METRIC_NAMES.tasks,
+    'Tasks the source remembers, by latest state and name (its summarizeTasks()).',
+    ['source', 'name', 'state'],
+    (put) => {
+      for (const s of monitor.sources) {
+        // Several names may fold into "other": add them up before setting.
+        const sums = new Map<string, number>();
+        for (const [name, states] of Object.entries(s.summarize().byName))
+          for (const [state, n] of Object.entries(states)) {
+            const k = `${names.of(name)}\u0000${state}`;
+            sums.set(k, (sums.get(k) ?? 0) + (n ?? 0));
+          }
+        for (const [k, n] of sums) {
+          const [name, state] = k.split('\u0000') as [string, string];
+          put({ source: s.id, name, state }, n);
+        }
+      }
+    },
+  );
+  counter(
+    METRIC_NAMES.tasksTotal,
+    'Tasks that ended, by final state (FINISHED or FAILED, once per task, after its last attempt) and name.',
+    ['source', 'name', 'state'],
+    (put) => {
+      monitor.resolveFailures();
+      nested(monitor.counts.tasksEnded, 'state')(put);
+    },
+  );
+  counter(
+    METRIC_NAMES.attempts,
+    'Attempts that ended, by outcome (state FINISHED or FAILED) and task name; a retry is a new attempt.',
+    ['source', 'name', 'state'],
+    nested(monitor.counts.attemptsEnded, 'state'),
+  );
+  counter(METRIC_NAMES.retries, 'Retries (attempts after the first), by task name.', ['source', 'name'], (put) => {
+    for (const [source, per] of monitor.counts.retries)
+      for (const [name, n] of per) put({ source, name: names.of(name) }, n);
+  });
+  counter(
+    METRIC_NAMES.failures,
+    'Failed attempts by error type (the thrown class name, WorkerCrashedError, TaskCancelledError, …) and task name.',
+    ['source', 'name', 'error_type'],
+    nested(monitor.counts.failures, 'error_type'),
+  );
+  const resources =
+    (pick: (r: ReturnType<Monitor['resources']>[number]) => Readonly<Record<string, number>> | undefined): Fill =>
+    (put) => {
+      for (const r of monitor.resources())
+        for (const [resource, v] of Object.entries(pick(r) ?? {})) put({ source: r.source, resource }, v);
+    };
+  gauge(
     METRIC_NAMES.capacity,
     'Resource capacity of the node, in the units the node was given (memory in bytes).',
-    (r) => r.now.total,
+    ['source', 'resource'],
+    resources((r) => r.now.total),
   );
-  resourceGauge(
+  gauge(
     METRIC_NAMES.reserved,
     'Resources reserved by tasks (pending tasks hold nothing).',
-    (r) => r.now.reserved,
+    ['source', 'resource'],
+    resources((r) => r.now.reserved),
   );
-  resourceGauge(
+  gauge(
     METRIC_NAMES.idle,
     'Temporal workers: resources reserved by idle pollers, waiting for a task of their class.',
-    (r) => r.now.idle,
+    ['source', 'resource'],
+    resources((r) => r.now.idle),
   );
-  track(
+  gauge(
     METRIC_NAMES.gpuReserved,
-    new Gauge({
-      name: METRIC_NAMES.gpuReserved,
-      help: 'Fraction of each GPU reserved by running tasks (0 to 1).',
-      labelNames: ['source', 'gpu'],
-      registers,
-      collect() {
-        this.reset();
-        for (const g of monitor.gpus())
-          this.set(
-            { source: g.source, gpu: g.gpu },
-            Math.round(g.holders.reduce((n, h) => n + h.fraction, 0) * 10_000) / 10_000,
-          );
-      },
-    }),
+    'Fraction of each GPU reserved by running tasks (0 to 1).',
+    ['source', 'gpu'],
+    (put) => {
+      for (const g of monitor.gpus())
+        put(
+          { source: g.source, gpu: g.gpu },
+          Math.round(g.holders.reduce((n, h) => n + h.fraction, 0) * 10_000) / 10_000,
+        );
+    },
   );
-  track(
-    METRIC_NAMES.gpuTasks,
-    new Gauge({
-      name: METRIC_NAMES.gpuTasks,
-      help: 'Running tasks holding (a share of) each GPU.',
-      labelNames: ['source', 'gpu'],
-      registers,
-      collect() {
-        this.reset();
-        for (const g of monitor.gpus()) this.set({ source: g.source, gpu: g.gpu }, g.holders.length);
-      },
-    }),
-  );
-  const wait = track(
+  gauge(METRIC_NAMES.gpuTasks, 'Running tasks holding (a share of) each GPU.', ['source', 'gpu'], (put) => {
+    for (const g of monitor.gpus()) put({ source: g.source, gpu: g.gpu }, g.holders.length);
+  });
+  const histogram = (name: string, help: string): Histogram =>
+    track(name, new Histogram({ name, help, labelNames: ['source', 'name'], buckets: [...TIME_BUCKETS], registers }));
+  const wait = histogram(
     METRIC_NAMES.wait,
-    new Histogram({
-      name: METRIC_NAMES.wait,
-      help: 'Time an attempt waited from submission (or its retry) until it started running, seconds.',
-      labelNames: ['source', 'name'],
-      buckets: [...TIME_BUCKETS],
-      registers,
-    }),
+    'Time an attempt waited from submission (or its retry) until it started running, seconds.',
   );
-  const run = track(
-    METRIC_NAMES.run,
-    new Histogram({
-      name: METRIC_NAMES.run,
-      help: 'Run time of an attempt, from RUNNING to FINISHED or FAILED, seconds.',
-      labelNames: ['source', 'name'],
-      buckets: [...TIME_BUCKETS],
-      registers,
-    }),
-  );
+  const run = histogram(METRIC_NAMES.run, 'Run time of an attempt, from RUNNING to FINISHED or FAILED, seconds.');
   const stop = monitor.observe((o) => {
     (o.kind === 'wait' ? wait : run).observe({ source: o.source, name: names.of(o.name) }, o.seconds);
   });

@@ -137,6 +137,17 @@ function sub<K, V>(m: Map<K, V>, k: K, make: () => V): V {
   if (v === undefined) m.set(k, (v = make()));
   return v;
 }
+/** Adds one to `m[source][name][key]`. */
+function count<K>(m: Map<string, Map<string, Map<K, number>>>, source: string, name: string, key: K): void {
+  bump(
+    sub(
+      sub(m, source, () => new Map()),
+      name,
+      () => new Map<K, number>(),
+    ),
+    key,
+  );
+}
 
 /** Display name of an event: the name, else the activity type. */
 export function displayName(e: DashboardTaskEvent): string {
@@ -282,27 +293,13 @@ export class Monitor {
       row.endedAt = e.timestamp;
       if (row.startedAt !== undefined)
         this.#emit({ source: s.id, name, kind: 'run', seconds: Math.max(0, e.timestamp - row.startedAt) / 1000 });
-      bump(
-        sub(
-          sub(this.counts.attemptsEnded, s.id, () => new Map()),
-          name,
-          () => new Map(),
-        ),
-        e.state,
-      );
+      count(this.counts.attemptsEnded, s.id, name, e.state);
     }
     if (e.state === 'FAILED') {
       row.errorType = e.errorType ?? 'Error';
       if (e.errorMessage !== undefined) row.errorMessage = e.errorMessage;
       else delete row.errorMessage;
-      bump(
-        sub(
-          sub(this.counts.failures, s.id, () => new Map()),
-          name,
-          () => new Map(),
-        ),
-        row.errorType,
-      );
+      count(this.counts.failures, s.id, name, row.errorType);
     }
     this.#countEnd(s, row, e);
 
@@ -337,14 +334,7 @@ export class Monitor {
   }
 
   #ended(source: string, name: string, state: TaskState): void {
-    bump(
-      sub(
-        sub(this.counts.tasksEnded, source, () => new Map()),
-        name,
-        () => new Map(),
-      ),
-      state,
-    );
+    count(this.counts.tasksEnded, source, name, state);
   }
 
   /**

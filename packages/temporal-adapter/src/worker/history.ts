@@ -6,6 +6,7 @@
  */
 import { chromeTrace, taskAttempts } from '@taskfit/core';
 import type { ChromeTrace, TaskState } from '@taskfit/core';
+import type { TaskSummary } from '@taskfit/piscina-adapter';
 import type { TaskEvent } from './wrap.js';
 
 /** An activity task as this machine saw it (`workers.listTasks()`). */
@@ -34,12 +35,8 @@ export interface WorkerTaskFilter {
   readonly state?: TaskState;
 }
 
-/** Counts of tasks by latest state, overall and per name (the shape of `TaskPool.summarizeTasks()`). */
-export interface WorkerTaskSummary {
-  readonly total: number;
-  readonly byState: Readonly<Partial<Record<TaskState, number>>>;
-  readonly byName: Readonly<Record<string, Readonly<Partial<Record<TaskState, number>>>>>;
-}
+/** Counts of tasks by latest state, overall and per name (what `TaskPool.summarizeTasks()` returns). */
+export type WorkerTaskSummary = TaskSummary;
 
 const TERMINAL = new Set<TaskState>(['FINISHED', 'FAILED']);
 
