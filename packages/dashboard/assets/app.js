@@ -412,6 +412,10 @@ function renderTable() {
     );
   });
   const shown = list.slice(0, MAX_TABLE_ROWS);
+  // The parent column appears once a kept task has a parent (nested tasks).
+  let parents = false;
+  for (const r of state.rows.values()) if (r.parentTaskId) parents = true;
+  $('#task-table').classList.toggle('no-parent', !parents);
   $('#task-count').textContent =
     `${shown.length} shown (newest first) of ${list.length} matching, ${state.rows.size} kept`;
   const tbody = $('#task-table tbody');
