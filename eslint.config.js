@@ -33,6 +33,22 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page: plain browser JavaScript served as is (no build step).
+    files: ['packages/dashboard/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        EventSource: 'readonly',
+        fetch: 'readonly',
+        sessionStorage: 'readonly',
+        prompt: 'readonly',
+        requestAnimationFrame: 'readonly',
+      },
+    },
+  },
+  {
     // @taskfit/core's main entry runs inside Temporal's workflow sandbox: no Node built-ins.
     files: ['packages/core/src/**/*.ts'],
     ignores: ['packages/core/src/node/**', 'packages/core/src/**/*.test.ts'],

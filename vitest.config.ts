@@ -36,6 +36,19 @@ export default defineConfig({
       },
       {
         test: {
+          // The dashboard's page is driven in a real headless Chromium (found or installed by the
+          // globalSetup); its Temporal test needs the dev server, hence forks.
+          name: 'dashboard',
+          root: 'packages/dashboard',
+          globalSetup: ['../../testing/chromium-setup.mjs', '../../testing/temporal-setup.mjs'],
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
           name: 'examples',
           root: 'examples',
           globalSetup: ['../testing/temporal-setup.mjs'],

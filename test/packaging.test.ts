@@ -18,6 +18,7 @@ const PACKAGES = [
   { dir: 'packages/core', name: '@taskfit/core' },
   { dir: 'packages/piscina-adapter', name: '@taskfit/piscina-adapter' },
   { dir: 'packages/temporal-adapter', name: '@taskfit/temporal-adapter' },
+  { dir: 'packages/dashboard', name: '@taskfit/dashboard' },
 ] as const;
 
 /** Every public entry point and a few runtime names each must export (the DESIGN.md contract). */
@@ -41,6 +42,7 @@ const ENTRY_EXPORTS: Record<string, string[]> = {
   '@taskfit/temporal-adapter': [],
   '@taskfit/temporal-adapter/workflow': ['remoteActivity'],
   '@taskfit/temporal-adapter/worker': ['createTaskWorkers'],
+  '@taskfit/dashboard': ['serveDashboard', 'registerMetrics'],
 };
 
 interface PackResult {
@@ -169,10 +171,17 @@ describe('installed into a fresh project', () => {
       `const { remote, validateTaskOptions, TaskOptionsError } = await import('@taskfit/core');\n` +
       `const rf = remote((x) => x, { numGpus: 0.5 }).options({ numCpus: 2 });\n` +
       `let code = null; try { validateTaskOptions({ num_gpus: 1 }); } catch (e) { code = e instanceof TaskOptionsError ? e.code : String(e); }\n` +
-      `console.log(JSON.stringify({ missing, numCpus: rf.taskOptions.numCpus, numGpus: rf.taskOptions.numGpus, code }));\n`;
+      // The dashboard serves its page (plain files shipped in assets/) from the installed package.
+      `const { serveDashboard } = await import('@taskfit/dashboard');\n` +
+      `const d = await serveDashboard({ port: 0 });\n` +
+      `const page = await (await fetch(d.url)).text();\n` +
+      `const js = (await fetch(new URL('/app.js', d.url))).status;\n` +
+      `await d.close();\n` +
+      `const dashboard = page.includes('<title>taskfit dashboard</title>') && js === 200;\n` +
+      `console.log(JSON.stringify({ missing, numCpus: rf.taskOptions.numCpus, numGpus: rf.taskOptions.numGpus, code, dashboard }));\n`;
     await writeFile(path.join(app, 'check.mjs'), script);
     const out = JSON.parse(await sh(process.execPath, ['check.mjs'], app)) as Record<string, unknown>;
-    expect(out).toEqual({ missing: [], numCpus: 2, numGpus: 0.5, code: 'unknown_option' });
+    expect(out).toEqual({ missing: [], numCpus: 2, numGpus: 0.5, code: 'unknown_option', dashboard: true });
   });
 
   it.each(['nodenext', 'bundler'] as const)('type-checks from TypeScript with moduleResolution %s', async (mode) => {
@@ -214,6 +223,10 @@ describe('installed into a fresh project', () => {
         `import * as temporal from '@taskfit/temporal-adapter';`,
         `import { remoteActivity } from '@taskfit/temporal-adapter/workflow';`,
         `import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';`,
+        `import { serveDashboard, registerMetrics } from '@taskfit/dashboard';`,
+        `import type { Dashboard } from '@taskfit/dashboard';`,
+        `const pool = new TaskPool({ filename: 'tasks.mjs', resources: { CPU: 1 } });`,
+        `const dashboard: Promise<Dashboard> = serveDashboard({ pools: [pool], port: 0 });`,
         ``,
         `const opts: TaskOptions = { numCpus: 1, numGpus: 0.5, maxRetries: 2, retryExceptions: ['TimeoutError'] };`,
         `const checked: TaskOptions = validateTaskOptions(opts);`,
@@ -225,7 +238,7 @@ describe('installed into a fresh project', () => {
         `if (err instanceof TaskOptionsError) console.log(err.code, err.issues.length);`,
         `// @ts-expect-error numGpus must be a number`,
         `const bad: TaskOptions = { numGpus: 'one' };`,
-        `export const used = [demand, resolved, node, bad, detectNodeResources, TaskPool, getTaskContext, temporal, remoteActivity, createTaskWorkers];`,
+        `export const used = [demand, resolved, node, bad, detectNodeResources, TaskPool, getTaskContext, temporal, remoteActivity, createTaskWorkers, dashboard, registerMetrics];`,
         ``,
       ].join('\n'),
     );

@@ -6,11 +6,26 @@
 //   · numReturns: 2 · a placement group
 //
 // It prints one line per task event while it runs, then a per-task timeline and a resource
-// utilisation summary computed from the task events. Exits 0 when every task ended as expected.
+// utilisation summary computed from the task events, and writes the run as a Chrome trace
+// (timeline.json, for Perfetto or chrome://tracing) into a fresh temporary folder (or --out DIR).
+// Exits 0 when every task ended as expected.
+//
+//   npm run demo -- --dashboard [--port 8265]   also serves the live dashboard while it runs, and
+//                                              keeps the pool and the dashboard open afterwards
+//                                              (Ctrl-C to stop)
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { detectNodeResources } from '@taskfit/core/node';
 import { TaskPool } from '@taskfit/piscina-adapter';
 import { Progress, formatResources, table, timelineTable, utilisationSummary } from './report.mjs';
 
+const argv = process.argv.slice(2);
+const option = (name) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : argv[i + 1];
+};
+const withDashboard = argv.includes('--dashboard');
 const out = process.stdout;
 // `npm run demo | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
 out.on('error', (err) => {
@@ -46,6 +61,19 @@ const pool = new TaskPool({
   visibleDevices: detected.visibleDevices, // a pre-set CUDA_VISIBLE_DEVICES is honoured
   maxThreads: 6,
 });
+let dashboard;
+if (withDashboard) {
+  const { serveDashboard } = await import('@taskfit/dashboard');
+  const port = Number(option('port') ?? 8265);
+  try {
+    dashboard = await serveDashboard({ pools: [pool], port, title: 'taskfit demo' });
+  } catch (err) {
+    if (err.code !== 'EADDRINUSE') throw err;
+    dashboard = await serveDashboard({ pools: [pool], port: 0, title: 'taskfit demo' }); // taken: any free port
+  }
+  console.log(`dashboard: ${dashboard.url}`);
+  console.log('');
+}
 const progress = new Progress(out, pool, t0);
 pool.events.on('taskEvent', (e) => progress.onEvent(e));
 
@@ -161,7 +189,11 @@ progress.end();
 const tasks = pool.listTasks();
 const summary = pool.summarizeTasks();
 const { total, available } = pool.resources;
-await pool.close();
+const outDir = option('out') !== undefined ? resolve(option('out')) : mkdtempSync(join(tmpdir(), 'taskfit-demo-'));
+mkdirSync(outDir, { recursive: true });
+const timelinePath = join(outDir, 'timeline.json');
+writeFileSync(timelinePath, JSON.stringify(pool.timeline()));
+if (!withDashboard) await pool.close();
 
 console.log('');
 console.log('Per-task timeline');
@@ -189,7 +221,17 @@ console.log(
 );
 const failed = expectations.filter((x) => !x.ok);
 console.log('');
+console.log(`timeline (Chrome trace; open it in https://ui.perfetto.dev or chrome://tracing): ${timelinePath}`);
 console.log(`demo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+if (dashboard !== undefined) {
+  console.log(`dashboard: ${dashboard.url} — the pool stays open; press Ctrl-C to stop`);
+  await new Promise((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await dashboard.close();
+  await pool.close();
+}
 if (failed.length > 0 || leaked.length > 0) {
   console.error(`unexpected outcome: ${failed.map((x) => x.what).join(', ')}`);
   process.exit(1);

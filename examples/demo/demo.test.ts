@@ -1,6 +1,9 @@
 // Smoke test of `npm run demo`'s script: it runs as a child process without a terminal (as in
 // CI), prints progress lines, the timeline and the utilisation summary, and exits 0.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -46,5 +49,54 @@ describe('npm run demo', () => {
     expect(stdout).toContain('ledger after the run: every reserved unit released');
     expect(stdout).toMatch(/^split-dataset\s+yes\s+train 800, test 200$/m);
     expect(stdout).not.toMatch(/^\S+\s+NO\s/m);
+
+    // The run as a Chrome trace, in a fresh temporary folder: one complete event per attempt.
+    const path = /^timeline \(Chrome trace; .*\): (.+timeline\.json)$/m.exec(stdout)?.[1];
+    expect(path, stdout).toBeDefined();
+    expect(path!.startsWith(tmpdir())).toBe(true);
+    const trace = JSON.parse(readFileSync(path!, 'utf8')) as { traceEvents: { ph: string; name: string }[] };
+    rmSync(join(path!, '..'), { recursive: true, force: true });
+    const complete = (name: string) => trace.traceEvents.filter((e) => e.ph === 'X' && e.name === name).length;
+    expect(complete('crash-once')).toBe(2);
+    expect(complete('fetch-shard')).toBe(3);
+    for (let i = 1; i <= 6; i++) expect(complete(`primes-${i}`)).toBe(1);
+  });
+
+  it('--dashboard serves the live dashboard, prints its URL and keeps the pool open until Ctrl-C', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'taskfit-demo-test-'));
+    const child = spawn(process.execPath, ['examples/demo/demo.mjs', '--dashboard', '--port', '0', '--out', out], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      // Wait for the line saying it stays open (the workload is done by then).
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes('press Ctrl-C to stop')) resolve();
+        });
+        void closed.then(() => reject(new Error(`the demo exited early:\n${stdout}\n${stderr}`)));
+      });
+      const url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stdout)?.[1];
+      expect(url, stdout).toBeDefined();
+      const snap = (await (await fetch(new URL('/api/snapshot', url))).json()) as {
+        rows: { name: string; attempt: number; state: string }[];
+      };
+      expect(snap.rows.find((r) => r.name === 'crash-once')).toMatchObject({ attempt: 1, state: 'FINISHED' });
+      expect(await (await fetch(new URL('/metrics', url))).text()).toMatch(
+        /^taskfit_tasks_total\{source="pool:local",name="crash-once",state="FINISHED"\} 1$/m,
+      );
+      expect(readFileSync(join(out, 'timeline.json'), 'utf8')).toContain('"traceEvents"');
+      child.kill('SIGINT');
+      expect(await closed).toBe(0);
+      expect(stderr).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -64,3 +64,13 @@ export type {
 } from './resources/placement-group.js';
 export { parseLabelSelector } from './resources/labels.js';
 export type { LabelSelector } from './resources/labels.js';
+
+// Observability: task timelines as Chrome trace events (pure, shared by every executor).
+export { chromeTrace, taskAttempts } from './observability/timeline.js';
+export type {
+  ChromeTrace,
+  ChromeTraceEvent,
+  ChromeTraceOptions,
+  TaskAttemptSpan,
+  TimelineTaskEvent,
+} from './observability/timeline.js';

@@ -44,6 +44,7 @@ import type {
   TaskOptions,
   TaskState,
 } from '@taskfit/core';
+import type { ChromeTrace } from '@taskfit/core';
 import { STATES } from './events.js';
 import type { TaskEvent, TaskFilter, TaskInfo, TaskPoolEvents, TaskSummary } from './events.js';
 import { Ledger } from './ledger.js';
@@ -52,6 +53,7 @@ import { ObjectRef, ObjectRefGenerator } from './object-ref.js';
 import { backoffDelay } from './retry.js';
 import { attemptEnv, compileSpec } from './spec.js';
 import type { TaskSpec } from './spec.js';
+import { poolTimeline } from './timeline.js';
 import { CallMode, isWireError, reviveError } from './wire.js';
 import type { Envelope, StaticContext, StreamMessage, WireError } from './wire.js';
 
@@ -1156,6 +1158,15 @@ export class TaskPool {
       });
     }
     return out;
+  }
+
+  /**
+   * The remembered tasks as a Chrome trace (`ray timeline`'s format; open it in Perfetto or
+   * chrome://tracing): one complete event per attempt, named after the task, in the lane of its
+   * GPU (GPU tasks) or of the thread that ran it; a counter of the fraction reserved per GPU.
+   */
+  timeline(): ChromeTrace {
+    return poolTimeline(this.listTasks());
   }
 
   /** Counts of visible tasks by latest state, overall and per name. */

@@ -4,4 +4,5 @@ export type { TaskWorkers, TaskWorkersOptions, ServedClass, ResourcesSnapshot } 
 export { getTaskContext } from './context.js';
 export type { TaskContext } from './context.js';
 export type { TaskEvent } from './wrap.js';
+export type { WorkerTaskFilter, WorkerTaskInfo, WorkerTaskSummary } from './history.js';
 export { toTaskFailure } from '../shared/failures.js';

@@ -15,6 +15,9 @@ import { ClassSlots } from './class-slots.js';
 import { LedgerGate } from './ledger-gate.js';
 import { wrapActivity } from './wrap.js';
 import type { TaskEvent } from './wrap.js';
+import { TaskHistory } from './history.js';
+import type { WorkerTaskFilter, WorkerTaskInfo, WorkerTaskSummary } from './history.js';
+import type { ChromeTrace } from '@taskfit/core';
 
 /** Options of {@link createTaskWorkers}. */
 export interface TaskWorkersOptions {
@@ -58,6 +61,8 @@ export interface TaskWorkersOptions {
    * admitted. The caller closes the pool after `shutdown()`.
    */
   pool?: TaskPool;
+  /** How many finished tasks `listTasks()` and `timeline()` remember (oldest dropped first). @default 10000 */
+  maxTaskHistory?: number;
   /** Other Temporal `WorkerOptions` applied to every class Worker (interceptors, shutdownGraceTime, …); those it sets per class are excluded. */
   workerOptions?: Omit<
     Partial<WorkerOptions>,
@@ -107,6 +112,15 @@ export interface TaskWorkers {
   /** Graceful shutdown of every Worker; resolves when they stopped. */
   shutdown(): Promise<void>;
   resources(): ResourcesSnapshot;
+  /** Tasks this process ran (bounded by `maxTaskHistory`), oldest first, with their events. */
+  listTasks(filter?: WorkerTaskFilter): WorkerTaskInfo[];
+  /** Counts of the remembered tasks by latest state, overall and per name. */
+  summarizeTasks(): WorkerTaskSummary;
+  /**
+   * The remembered tasks as a Chrome trace (Perfetto, chrome://tracing): one complete event per
+   * attempt, named after the task, in its GPU's lane or a slot lane of its task queue.
+   */
+  timeline(): ChromeTrace;
 }
 
 async function defaultNode(opts: TaskWorkersOptions, nodeId: string): Promise<NodeResources> {
@@ -173,6 +187,7 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
 
   const gate = new LedgerGate(node);
   const events = new EventEmitter<{ task: [TaskEvent] }>();
+  const history = new TaskHistory(opts.maxTaskHistory ?? 10_000);
   const byQueue = new Map<string, ClassSlots>();
   const classes: ServedClass[] = [];
   for (const [key, demand] of demands) {
@@ -187,6 +202,7 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
     pool: opts.pool,
     classForQueue: (q: string) => byQueue.get(q),
     emit: (e: TaskEvent) => {
+      history.add(e);
       events.emit('task', e);
     },
   };
@@ -251,6 +267,9 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
         reservedByIdlePollers[k] = fromUnits(toUnits(available[k] ?? 0) - toUnits(free[k] ?? 0));
       return { total, available, reservedByIdlePollers };
     },
+    listTasks: (filter) => history.list(filter),
+    summarizeTasks: () => history.summarize(),
+    timeline: () => history.timeline(),
   };
   return handle;
 }

@@ -39,6 +39,26 @@ export interface TaskEvent {
   taskQueue: string;
   /** Class name of the failure, on `FAILED` events. */
   errorType?: string;
+  /** The failure's message, on `FAILED` events. */
+  errorMessage?: string;
+  /**
+   * On `FAILED` events: whether the retry policy lets Temporal schedule another attempt (the
+   * error is retryable and attempts are left). The server may still give up (e.g. at
+   * `scheduleToCloseTimeout`), and the next attempt may run on another machine.
+   */
+  retrying?: boolean;
+  /** The workflow that scheduled the activity (for links to the Temporal Web UI). */
+  workflowId?: string;
+  /** Its run id. */
+  runId?: string;
+  /** The Temporal namespace. */
+  namespace?: string;
+  /** The activity id within the workflow. */
+  activityId?: string;
+  /** Resources reserved for the attempt (from SUBMITTED_TO_WORKER on). */
+  resources?: Readonly<Record<string, number>>;
+  /** GPU ids assigned to the attempt (from SUBMITTED_TO_WORKER on, GPU tasks only). */
+  gpuIds?: readonly number[] | readonly string[];
 }
 
 /** @internal */
@@ -89,7 +109,13 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
     const args = decoded?.args ?? input;
     const attempt = info.attempt - 1;
     const taskId = `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`;
-    const emit = (state: TaskState, timestamp: number, errorType?: string): void => {
+    const ids: Partial<TaskEvent> = { namespace: info.activityNamespace, activityId: info.activityId };
+    if (info.workflowExecution !== undefined) {
+      ids.workflowId = info.workflowExecution.workflowId;
+      ids.runId = info.workflowExecution.runId;
+    }
+    const held: Partial<TaskEvent> = {};
+    const emit = (state: TaskState, timestamp: number, errorType?: string, more?: Partial<TaskEvent>): void => {
       if (!wire.enableTaskEvents) return;
       const ev: TaskEvent = {
         taskId,
@@ -102,6 +128,7 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
         taskQueue: info.taskQueue,
       };
       if (errorType !== undefined) ev.errorType = errorType;
+      Object.assign(ev, ids, held, more);
       wc.emit(ev);
     };
     const scheduled = Math.min(info.currentAttemptScheduledTimestampMs, Date.now());
@@ -114,6 +141,10 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
         ? Math.max(50, info.heartbeatTimeoutMs / 4)
         : 5_000;
     const heartbeat = setInterval(() => actx.heartbeat(), hbMs);
+    if (allocation !== undefined) {
+      held.resources = allocation.resources;
+      if ((wire.demand['GPU'] ?? 0) > 0) held.gpuIds = allocation.gpuIds;
+    }
     try {
       emit('SUBMITTED_TO_WORKER', Date.now());
       const envVars: Record<string, string> = {};
@@ -172,7 +203,11 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
           : err instanceof CancelledFailure || isAbortError(err)
             ? 'TaskCancelledError'
             : errorTypeChain(err)[0];
-      emit('FAILED', Date.now(), type);
+      const nonRetryable = err instanceof ApplicationFailure ? err.nonRetryable : type === 'TaskCancelledError';
+      emit('FAILED', Date.now(), type, {
+        errorMessage: messageOf(err),
+        retrying: !nonRetryable && (wire.maxRetries === -1 || attempt < wire.maxRetries),
+      });
       throw err;
     } finally {
       clearInterval(heartbeat);
