@@ -1,11 +1,12 @@
 // Shared setup of the integration tests: one dev server per test file, one workflow bundle,
 // simulated machines (createTaskWorkers calls with synthetic resources) in this process.
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';
-import type { TaskWorkers, TaskWorkersOptions, TaskEvent } from '@taskfit/temporal-adapter/worker';
+import type { ResourcesSnapshot, TaskWorkers, TaskWorkersOptions, TaskEvent } from '@taskfit/temporal-adapter/worker';
 import { startDevServer, uniqueQueue } from './temporal-env.js';
 
 export interface Machine {
@@ -13,6 +14,22 @@ export interface Machine {
   events: TaskEvent[];
   running: Promise<void>;
 }
+
+/** A machine in its own process (test/fixtures/machine-child.mjs). */
+export interface ProcessMachine {
+  readonly pid: number;
+  /** The task queues it polls. */
+  readonly classes: string[];
+  readonly events: TaskEvent[];
+  /** Shuts it down; resolves with its ledger after shutdown. */
+  stop(): Promise<ResourcesSnapshot>;
+}
+
+/** JSON-able options of a process machine. */
+export type ProcessMachineOptions = Pick<
+  TaskWorkersOptions,
+  'nodeId' | 'acceleratorType' | 'classes' | 'pollersPerClass' | 'maxBypass' | 'nodeQueues' | 'untypedGpuClasses'
+> & { resources: Record<string, number> };
 
 export class TemporalTestbed {
   env!: TestWorkflowEnvironment;
@@ -50,6 +67,21 @@ export class TemporalTestbed {
     return taskQueue;
   }
 
+  /** A plain Temporal Worker (no taskfit) running `activities` on `taskQueue`, for comparison. */
+  async plainWorker(taskQueue: string, activities: object): Promise<void> {
+    const worker = await Worker.create({
+      connection: this.env.nativeConnection,
+      namespace: this.env.namespace ?? 'default',
+      taskQueue,
+      activities,
+    });
+    const running = worker.run();
+    this.stops.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+  }
+
   /** A simulated machine: createTaskWorkers with the given resources, running until `stopAll`. */
   async machine(taskQueue: string, opts: Omit<TaskWorkersOptions, 'connection' | 'taskQueue'>): Promise<Machine> {
     // Each simulated machine has its own connection, as a real one would (sdk-core also refuses
@@ -69,6 +101,43 @@ export class TemporalTestbed {
       await connection.close();
     });
     return { workers, events, running };
+  }
+
+  /** A machine in its own process with its own resources, serving the activity `hold(ms)`. */
+  async processMachine(taskQueue: string, opts: ProcessMachineOptions): Promise<ProcessMachine> {
+    const child = fork(
+      fileURLToPath(new URL('../fixtures/machine-child.mjs', import.meta.url)),
+      [this.env.address, taskQueue, JSON.stringify(opts)],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    const events: TaskEvent[] = [];
+    let stopped: ((r: ResourcesSnapshot) => void) | undefined;
+    const classes = await new Promise<string[]>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`machine ${opts.nodeId ?? '?'} exited with ${code}`)));
+      child.on(
+        'message',
+        (m: { type: string; classes?: string[]; event?: TaskEvent; resources?: ResourcesSnapshot }) => {
+          if (m.type === 'ready') resolve(m.classes!);
+          else if (m.type === 'event') events.push(m.event!);
+          else if (m.type === 'stopped') stopped?.(m.resources!);
+        },
+      );
+    });
+    let result: Promise<ResourcesSnapshot> | undefined;
+    const stop = (): Promise<ResourcesSnapshot> =>
+      (result ??= new Promise<ResourcesSnapshot>((resolve) => {
+        stopped = resolve;
+        child.send({ type: 'stop' });
+      }));
+    this.stops.push(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const killed = new Promise((r) => child.once('exit', r));
+      const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await Promise.race([stop(), killed]);
+      await killed;
+      clearTimeout(force);
+    });
+    return { pid: child.pid!, classes, events, stop };
   }
 
   async run<T>(workflow: string, taskQueue: string, args: unknown[]): Promise<T> {
