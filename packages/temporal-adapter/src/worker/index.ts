@@ -5,3 +5,5 @@ export { getTaskContext } from './context.js';
 export type { TaskContext } from './context.js';
 export type { TaskEvent } from './wrap.js';
 export { toTaskFailure } from '../shared/failures.js';
+export { TaskTimeoutError } from '../shared/errors.js';
+export type { TaskTimeoutType } from '../shared/errors.js';
