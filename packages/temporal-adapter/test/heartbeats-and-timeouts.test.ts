@@ -13,6 +13,37 @@ afterAll(() => bed.teardown());
 
 const fast = { initialInterval: '100ms', backoffCoefficient: 1 };
 
+describe('heartbeat details', () => {
+  it("the activity's own details survive the wrapper's keep-alives and reach the next attempt, as with plain proxyActivities", async () => {
+    const q = await bed.queue('hb');
+    await bed.machine(q, { nodeId: 'hb-box', resources: { CPU: 2 }, activities });
+    // heartbeatTimeout 1 s: the wrapper heartbeats every 250 ms, 14 times while the attempt runs.
+    const viaTaskfit = await bed.run('runTask', q, [
+      'checkpointThenFail',
+      [3500],
+      {
+        maxRetries: 1,
+        retryExceptions: true,
+        _metadata: { 'temporal.io/activity': { ...fast, heartbeatTimeout: '1s' } },
+      },
+    ]);
+    const plainQueue = `${q}-plain`;
+    await bed.plainWorker(plainQueue, activities);
+    const viaProxy = await bed.run('viaProxy', q, [
+      'checkpointThenFail',
+      [3500],
+      {
+        taskQueue: plainQueue,
+        startToCloseTimeout: '1m',
+        heartbeatTimeout: '1s',
+        retry: { maximumAttempts: 2, initialInterval: '100ms' },
+      },
+    ]);
+    expect(viaProxy).toEqual({ progress: 42 });
+    expect(viaTaskfit).toEqual(viaProxy);
+  });
+});
+
 describe('timeouts reach the workflow as errors that name them', () => {
   it('SCHEDULE_TO_START: no machine serves the class → TaskTimeoutError saying so, 0 attempts', async () => {
     const q = await bed.queue('s2s');

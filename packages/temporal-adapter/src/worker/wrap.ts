@@ -1,8 +1,8 @@
 /**
  * The activity wrapper: unwraps the task envelope, admits the task against the machine's ledger
  * (waiting there, heartbeating, if it does not fit yet), applies the runtime env and GPU ids
- * (through the task context), heartbeats, mirrors task events and converts errors per
- * `retryExceptions`.
+ * (through the task context), keeps the activity alive with heartbeats that carry the activity's
+ * own details, mirrors task events and converts errors per `retryExceptions`.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -64,9 +64,25 @@ function defaultWire(demand: Readonly<Record<string, number>>): TaskWireOptions 
   };
 }
 
-/** Heartbeats every `ms` until stopped. */
+/**
+ * Heartbeats every `ms` until stopped, re-sending the details the activity itself last recorded
+ * (`heartbeat(details)`, or those of the previous attempt), so that a keep-alive never erases
+ * them: the next attempt's `heartbeatDetails` are exactly what it would see without the wrapper.
+ */
 function keepAlive(actx: Context, ms: number): () => void {
-  const timer = setInterval(() => actx.heartbeat(), ms);
+  const send = actx.heartbeat;
+  let details: unknown = actx.info.heartbeatDetails;
+  // `Context.heartbeat` is an own property of the context: the activity's calls (also through
+  // the free function `heartbeat()`, which goes through `Context.current()`) come here first.
+  Object.defineProperty(actx, 'heartbeat', {
+    configurable: true,
+    writable: true,
+    value: (d?: unknown) => {
+      details = d;
+      send(d);
+    },
+  });
+  const timer = setInterval(() => send(details), ms);
   return () => clearInterval(timer);
 }
 
