@@ -77,16 +77,30 @@ describe('routing by resource class', () => {
     expectFull(m);
   });
 
-  it('runtimeEnv.envVars reach the task context, expanded against the worker environment', async () => {
+  it("the task's env: envVars expanded against the worker environment, and Ray's OMP_NUM_THREADS default", async () => {
     const q = await bed.queue('env');
-    await bed.machine(q, { nodeId: 'env-box', resources: { CPU: 1 }, activities });
+    await bed.machine(q, { nodeId: 'env-box', resources: { CPU: 4 }, classes: [{}, { numCpus: 2 }], activities });
     process.env['TASKFIT_TEST_HOME'] = '/srv/home';
-    const w = await bed.run<{ env: Record<string, string> }>('runTask', q, [
+    delete process.env['OMP_NUM_THREADS'];
+    type Env = { env: Record<string, string> };
+    const w = await bed.run<Env>('runTask', q, [
       'where',
       [],
       { runtimeEnv: { envVars: { MODE: 'fast', DATA: '${TASKFIT_TEST_HOME}/data' } } },
     ]);
-    expect(w.env).toEqual({ MODE: 'fast', DATA: '/srv/home/data' });
+    expect(w.env).toEqual({ MODE: 'fast', DATA: '/srv/home/data', OMP_NUM_THREADS: '1' });
+    // OMP_NUM_THREADS follows the task's CPUs; an explicit envVars value wins.
+    expect((await bed.run<Env>('runTask', q, ['where', [], { numCpus: 2 }])).env).toEqual({ OMP_NUM_THREADS: '2' });
+    expect(
+      (await bed.run<Env>('runTask', q, ['where', [], { runtimeEnv: { envVars: { OMP_NUM_THREADS: '8' } } }])).env,
+    ).toEqual({ OMP_NUM_THREADS: '8' });
+    // A worker-wide OMP_NUM_THREADS is left alone.
+    process.env['OMP_NUM_THREADS'] = '3';
+    try {
+      expect((await bed.run<Env>('runTask', q, ['where', [], { numCpus: 2 }])).env).toEqual({});
+    } finally {
+      delete process.env['OMP_NUM_THREADS'];
+    }
   });
 
   it('defaults resources to detectNodeResources() and the classes to the default task', async () => {

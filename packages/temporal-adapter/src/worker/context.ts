@@ -18,8 +18,10 @@ export interface TaskContext {
   /** GPU ids assigned to the task (empty without GPUs). */
   readonly gpuIds: readonly (number | string)[];
   /**
-   * The task's own variables: `runtimeEnv.envVars` (with `${VAR}` expanded against the worker's
-   * environment) plus `CUDA_VISIBLE_DEVICES` for a task with GPUs.
+   * The task's own variables, by core's `taskEnvVars` (the rule both executors apply):
+   * `runtimeEnv.envVars` (with `${VAR}` expanded against the worker's environment),
+   * `CUDA_VISIBLE_DEVICES` for a task with GPUs, and Ray's `OMP_NUM_THREADS` default (the task's
+   * CPU count, at least 1) unless the task or the worker's environment sets it.
    */
   readonly envVars: Readonly<Record<string, string>>;
   /**

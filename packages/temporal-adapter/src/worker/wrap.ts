@@ -1,12 +1,12 @@
 /**
  * The activity wrapper: unwraps the task envelope, admits the task against the machine's ledger
- * (waiting there, heartbeating, if it does not fit yet), applies the runtime env and GPU ids
+ * (waiting there, heartbeating, if it does not fit yet), applies the task's env and GPU ids
  * (through the task context), keeps the activity alive with heartbeats that carry the activity's
  * own details, mirrors task events and converts errors per `retryExceptions`.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { errorTypeChain, expandEnvVars } from '@taskfit/core';
+import { errorTypeChain, taskEnvVars } from '@taskfit/core';
 import type { Allocation, TaskState } from '@taskfit/core';
 import type { TaskPool } from '@taskfit/piscina-adapter';
 import { decodeTaskEnvelope } from '../shared/envelope.js';
@@ -127,10 +127,14 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       if (slots !== undefined) allocation = await wc.gate.acquire(demand, actx.cancellationSignal);
       emit('SUBMITTED_TO_WORKER', Date.now());
       const gpuIds = allocation === undefined ? [] : [...allocation.gpuIds];
-      const envVars: Record<string, string> = {};
-      for (const [k, v] of Object.entries(wire.envVars ?? {})) envVars[k] = expandEnvVars(v, process.env);
-      if ((demand['GPU'] ?? 0) > 0 && allocation !== undefined)
-        envVars['CUDA_VISIBLE_DEVICES'] = allocation.visibleDevices.join(',');
+      const envVars = taskEnvVars(
+        {
+          envVars: wire.envVars,
+          numCpus: demand['CPU'] ?? 0,
+          visibleDevices: (demand['GPU'] ?? 0) > 0 ? allocation?.visibleDevices : undefined,
+        },
+        process.env,
+      );
       const tctx: TaskContext = {
         taskId,
         name: wire.name,
