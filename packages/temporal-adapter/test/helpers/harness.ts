@@ -2,8 +2,15 @@
 // simulated machines (createTaskWorkers calls with synthetic resources) in this process.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  makeTelemetryFilterString,
+} from '@temporalio/worker';
+import type { WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';
 import type { ResourcesSnapshot, TaskWorkers, TaskWorkersOptions, TaskEvent } from '@taskfit/temporal-adapter/worker';
@@ -37,27 +44,31 @@ export class TemporalTestbed {
   private readonly stops: (() => Promise<void>)[] = [];
 
   async start(): Promise<void> {
-    // Activity failures are expected here; keep the SDK's log to errors.
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-    const [env, bundle] = await Promise.all([
-      startDevServer(),
-      bundleWorkflowCode({
-        workflowsPath: fileURLToPath(new URL('../workflows.ts', import.meta.url)),
-        logger: quietLogger,
-      }),
-    ]);
+    // Activity and workflow-task failures are expected here; keep the SDK's logs (native ones too) to errors.
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+    });
+    const [env, bundle] = await Promise.all([startDevServer(), this.bundleOf('workflows.ts')]);
     this.env = env;
     this.bundle = bundle;
   }
 
-  /** A fresh task-queue base with a workflow worker polling it. */
-  async queue(prefix: string): Promise<string> {
+  /**
+   * A fresh task-queue base with a workflow worker polling it: the test workflows (test/workflows.ts),
+   * or `bundle`, with extra Worker options (e.g. `workflowFailureErrorTypes`).
+   */
+  async queue(
+    prefix: string,
+    opts: { bundle?: WorkflowBundleWithSourceMap; workerOptions?: Partial<WorkerOptions> } = {},
+  ): Promise<string> {
     const taskQueue = uniqueQueue(prefix);
     const worker = await Worker.create({
+      ...opts.workerOptions,
       connection: this.env.nativeConnection,
       namespace: this.env.namespace ?? 'default',
       taskQueue,
-      workflowBundle: this.bundle,
+      workflowBundle: opts.bundle ?? this.bundle,
     });
     const running = worker.run();
     this.stops.push(async () => {
@@ -65,6 +76,14 @@ export class TemporalTestbed {
       await running;
     });
     return taskQueue;
+  }
+
+  /** Bundles the workflows of `path` (relative to test/). */
+  async bundleOf(path: string): Promise<WorkflowBundleWithSourceMap> {
+    return await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL(`../${path}`, import.meta.url)),
+      logger: quietLogger,
+    });
   }
 
   /** A plain Temporal Worker (no taskfit) running `activities` on `taskQueue`, for comparison. */
