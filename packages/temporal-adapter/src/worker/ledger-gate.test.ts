@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { NodeResources } from '@taskfit/core';
+import { NodeResources, compileDemand } from '@taskfit/core';
 import { LedgerGate } from './ledger-gate.js';
 
 const settled = () => new Promise((r) => setTimeout(r, 0));
-const half = { CPU: 1, GPU: 0.5 };
-const whole = { CPU: 1, GPU: 1 };
+const half = compileDemand({ CPU: 1, GPU: 0.5 });
+const whole = compileDemand({ CPU: 1, GPU: 1 });
 
 describe('LedgerGate', () => {
   it('a waiting task may be passed maxBypass times, then what it needs is held back for it', async () => {
@@ -23,7 +23,7 @@ describe('LedgerGate', () => {
     expect(gate.admits(half)).toBe(false);
     expect(gate.tryAcquire(half)).toBeNull();
     // CPU-only work never passes it while CPUs are plenty.
-    expect(gate.admits({ CPU: 1 })).toBe(true);
+    expect(gate.admits(compileDemand({ CPU: 1 }))).toBe(true);
     gate.release(h2);
     await settled();
     expect(order).toEqual(['whole']);
@@ -45,9 +45,9 @@ describe('LedgerGate', () => {
 
   it('rejects with the abort reason, drops the waiter and admits the next', async () => {
     const gate = new LedgerGate(new NodeResources({ CPU: 1 }), 0);
-    const held = gate.tryAcquire({ CPU: 1 })!;
+    const held = gate.tryAcquire(compileDemand({ CPU: 1 }))!;
     const ac = new AbortController();
-    const p = gate.acquire({ CPU: 1 }, ac.signal);
+    const p = gate.acquire(compileDemand({ CPU: 1 }), ac.signal);
     const reason = new Error('stop');
     ac.abort(reason);
     await expect(p).rejects.toBe(reason);

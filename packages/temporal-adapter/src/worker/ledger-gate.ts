@@ -13,12 +13,12 @@
  * task that arrived while half-GPU tasks run lets at most `maxBypass` later half-GPU tasks fill
  * the idle half, then the GPU drains for it; CPU-only tasks never pass it while CPUs are plenty.
  */
-import type { Allocation, NodeResources } from '@taskfit/core';
+import type { Allocation, NodeResources, ResourceRequest } from '@taskfit/core';
 
 type Demand = Readonly<Record<string, number>>;
 
 interface Waiter {
-  readonly demand: Demand;
+  readonly demand: ResourceRequest;
   /** Times a later task started ahead of this one while it waited. */
   bypassed: number;
   resolve: (a: Allocation) => void;
@@ -52,13 +52,16 @@ export class LedgerGate {
     return this.waiters.length;
   }
 
-  /** Whether `demand` would be admitted now (it fits and passes no waiter that used up its bypass budget). */
-  admits(demand: Demand): boolean {
+  /**
+   * Whether `demand` would be admitted now (it fits and passes no waiter that used up its bypass
+   * budget). Demands are compiled once (`compileDemand`): these calls are on every poll's path.
+   */
+  admits(demand: ResourceRequest): boolean {
     return this.node.canAllocate(demand) && this.passed(demand, this.waiters.length) !== null;
   }
 
   /** Takes `demand` if {@link admits} it, else `null`. */
-  tryAcquire(demand: Demand): Allocation | null {
+  tryAcquire(demand: ResourceRequest): Allocation | null {
     const passed = this.node.canAllocate(demand) ? this.passed(demand, this.waiters.length) : null;
     if (passed === null) return null;
     const a = this.node.tryAllocate(demand);
@@ -72,7 +75,7 @@ export class LedgerGate {
    * Resolves with an allocation of `demand` once it is admitted (at once when it is); rejects
    * with `signal.reason` when `signal` fires first.
    */
-  acquire(demand: Demand, signal?: AbortSignal): Promise<Allocation> {
+  acquire(demand: ResourceRequest, signal?: AbortSignal): Promise<Allocation> {
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     const now = this.tryAcquire(demand);
     if (now !== null) return Promise.resolve(now);
@@ -112,13 +115,13 @@ export class LedgerGate {
    * The waiters among the first `upTo` that `demand` would pass, or `null` when one of them may
    * not be passed any more.
    */
-  private passed(demand: Demand, upTo: number): Waiter[] | null {
+  private passed(demand: ResourceRequest, upTo: number): Waiter[] | null {
     if (upTo === 0) return [];
     const avail = this.node.available;
     const out: Waiter[] = [];
     for (let i = 0; i < upTo; i++) {
       const w = this.waiters[i]!;
-      if (!passes(demand, w.demand, avail)) continue;
+      if (!passes(demand.resources, w.demand.resources, avail)) continue;
       if (w.bypassed >= this.maxBypass) return null;
       out.push(w);
     }

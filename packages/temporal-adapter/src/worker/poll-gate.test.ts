@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { NodeResources } from '@taskfit/core';
+import { NodeResources, compileDemand } from '@taskfit/core';
 import type { SlotPermit } from '@temporalio/worker';
 import { LedgerGate } from './ledger-gate.js';
 import { PollGate, STAGGER_MS } from './poll-gate.js';
 
 const settled = () => new Promise((r) => setTimeout(r, 0));
-const half = { CPU: 1, GPU: 0.5 };
-const whole = { CPU: 1, GPU: 1 };
+const half = compileDemand({ CPU: 1, GPU: 0.5 });
+const whole = compileDemand({ CPU: 1, GPU: 1 });
 
 describe('PollGate', () => {
   const ctx = {} as never;
@@ -16,8 +16,8 @@ describe('PollGate', () => {
     const node = new NodeResources({ CPU: 4, GPU: 1 });
     let clock = 0;
     const polls = new PollGate(new LedgerGate(node, 1), 10, () => clock);
-    const halves = polls.add('q@half', half);
-    const wholes = polls.add('q@whole', whole);
+    const halves = polls.add('q@half', half.resources);
+    const wholes = polls.add('q@whole', whole.resources);
     const h = halves.supplier();
     const w = wholes.supplier();
     const ac = new AbortController();
@@ -66,7 +66,7 @@ describe('PollGate', () => {
   it('a class that does not fit does not poll; it polls as soon as it fits', async () => {
     const node = new NodeResources({ CPU: 4, GPU: 1 });
     const polls = new PollGate(new LedgerGate(node, 1), 10, () => 0);
-    const w = polls.add('q@whole', whole).supplier();
+    const w = polls.add('q@whole', whole.resources).supplier();
     const held = polls.gate.tryAcquire(half)!;
     let permit: SlotPermit | undefined;
     const ac = new AbortController();

@@ -24,6 +24,8 @@
  * `LedgerGate`) — on a fleet, a task that another machine could have started at once. See
  * docs/decisions.md for the measured trade-off.
  */
+import { compileDemand } from '@taskfit/core';
+import type { ResourceRequest } from '@taskfit/core';
 import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit } from '@temporalio/worker';
 import { abortReason } from './ledger-gate.js';
 import type { LedgerGate } from './ledger-gate.js';
@@ -41,6 +43,8 @@ const EPS = 1e-6;
 /** @internal The slots of one task queue. */
 export class QueueSlots {
   readonly taskQueue: string;
+  /** The class's demand, compiled once. */
+  readonly request: ResourceRequest;
   readonly demand: Demand;
   /** Permits given to sdk-core whose poll has not delivered a task (open polls). */
   idle = 0;
@@ -57,7 +61,8 @@ export class QueueSlots {
   constructor(polls: PollGate, taskQueue: string, demand: Demand) {
     this.polls = polls;
     this.taskQueue = taskQueue;
-    this.demand = demand;
+    this.request = compileDemand(demand);
+    this.demand = this.request.resources;
   }
 
   /** Tasks delivered that the wrapper has not yet taken to the gate: counted like open polls. */
@@ -169,7 +174,7 @@ export class PollGate {
    * receive a task at the same moment), for a further poll with every open poll.
    */
   mayPoll(q: QueueSlots): boolean {
-    if (q.idle >= this.pollers || !this.gate.admits(q.demand)) return false;
+    if (q.idle >= this.pollers || !this.gate.admits(q.request)) return false;
     return this.fits(q.demand, q.idle > 0 ? 'all' : 'fresh', this.now());
   }
 

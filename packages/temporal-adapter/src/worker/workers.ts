@@ -217,6 +217,7 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
     gate,
     pool: opts.pool,
     slotsForQueue: (q: string) => byQueue.get(q),
+    listening: () => events.listenerCount('task') > 0,
     emit: (e: TaskEvent) => {
       events.emit('task', e);
     },

@@ -13,7 +13,7 @@ import { decodeTaskEnvelope } from '../shared/envelope.js';
 import type { TaskWireOptions } from '../shared/envelope.js';
 import { NUM_RETURNS_MISMATCH } from '../shared/failures.js';
 import type { TaskFailureDetails } from '../shared/failures.js';
-import { runWithTaskContext } from './context.js';
+import { setTaskContext } from './context.js';
 import type { TaskContext } from './context.js';
 import { convertError, isAbortError } from './convert-error.js';
 import type { LedgerGate } from './ledger-gate.js';
@@ -46,6 +46,8 @@ export interface WrapContext {
   /** Run activity bodies in this pool (by export name) instead of inline. */
   pool: TaskPool | undefined;
   slotsForQueue(queue: string): QueueSlots | undefined;
+  /** Whether anyone listens to task events (else none are built). */
+  listening(): boolean;
   emit(event: TaskEvent): void;
 }
 
@@ -100,8 +102,9 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
     const args = decoded?.args ?? input;
     const attempt = info.attempt - 1;
     const taskId = `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`;
+    const emitting = wire.enableTaskEvents && wc.listening();
     const emit = (state: TaskState, timestamp: number, errorType?: string): void => {
-      if (!wire.enableTaskEvents) return;
+      if (!emitting) return;
       const ev: TaskEvent = {
         taskId,
         name: wire.name,
@@ -124,7 +127,7 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
     const stopKeepAlive = keepAlive(actx, hbMs);
     let allocation: Allocation | undefined;
     try {
-      if (slots !== undefined) allocation = await wc.gate.acquire(demand, actx.cancellationSignal);
+      if (slots !== undefined) allocation = await wc.gate.acquire(slots.request, actx.cancellationSignal);
       emit('SUBMITTED_TO_WORKER', Date.now());
       const gpuIds = allocation === undefined ? [] : [...allocation.gpuIds];
       const envVars = taskEnvVars(
@@ -156,10 +159,12 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       emit('RUNNING', Date.now());
       let result: unknown;
       try {
-        result =
-          wc.pool === undefined
-            ? await runWithTaskContext(tctx, () => fn(...args))
-            : await runInPool(wc.pool, activityType, wire, demand, args, actx.cancellationSignal);
+        if (wc.pool === undefined) {
+          setTaskContext(actx, tctx);
+          result = await fn(...args);
+        } else {
+          result = await runInPool(wc.pool, activityType, wire, demand, args, actx.cancellationSignal);
+        }
       } catch (err) {
         throw convertError(err, wire, info.attempt, actx.cancellationSignal);
       }
