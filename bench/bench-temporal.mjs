@@ -1,7 +1,7 @@
 // remoteActivity (taskfit) vs plain proxyActivities on a real Temporal dev server, in one run:
 // one workflow starts N no-op activities at once (Promise.all), on each side with DEFAULT
 // options: a plain Worker with the SDK's defaults (10 pollers, 100 slots) and createTaskWorkers
-// with its defaults (pollersPerClass 10, maxBypass 1, the default class `{}` = 1 CPU), given
+// with its defaults (pollersPerClass 10, maxBypass 32, the default class `{}` = 1 CPU), given
 // 200 CPUs so that the ledger never admits fewer activities at once than the plain Worker runs.
 // The dev server keeps its defaults (long poll, partitions). Rounds alternate between the two
 // sides; the table gives medians. Starts its own dev server with the `temporal` CLI (found or

@@ -10,8 +10,8 @@
  * arrival order, with bounded bypass. A later task may start ahead of an earlier waiter only
  * while that waiter has been passed fewer than `maxBypass` times; a task "passes" a waiter when
  * it takes a resource the waiter needs and leaves less of it than the waiter needs. So a whole-GPU
- * task that arrived while half-GPU tasks run lets at most `maxBypass` later half-GPU tasks fill
- * the idle half, then the GPU drains for it; CPU-only tasks never pass it while CPUs are plenty.
+ * task that arrived while half-GPU tasks run lets at most `maxBypass` later half-GPU tasks use
+ * the GPU, then the GPU drains for it; CPU-only tasks never pass it while CPUs are plenty.
  */
 import type { Allocation, NodeResources, ResourceRequest } from '@taskfit/core';
 

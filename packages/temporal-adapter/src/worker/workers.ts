@@ -23,7 +23,7 @@ import type { TaskEvent } from './wrap.js';
 /** Default of {@link TaskWorkersOptions.pollersPerClass}. */
 export const DEFAULT_POLLERS_PER_CLASS = 10;
 /** Default of {@link TaskWorkersOptions.maxBypass}. */
-export const DEFAULT_MAX_BYPASS = 1;
+export const DEFAULT_MAX_BYPASS = 32;
 
 /** Options of {@link createTaskWorkers}. */
 export interface TaskWorkersOptions {
@@ -71,8 +71,10 @@ export interface TaskWorkersOptions {
   /**
    * How many later tasks may start ahead of a task that arrived on this machine and does not fit
    * yet (e.g. a whole-GPU task while half-GPU tasks run) before the resources it needs are held
-   * back for it. `0` = strict arrival order; `Infinity` = never hold back (may starve big tasks).
-   * @default 1
+   * back for it — `TaskPool`'s rule and default. `0` = strict arrival order (the GPU drains for
+   * every such task); `Infinity` = never hold back (such a task may wait as long as smaller ones
+   * keep coming).
+   * @default 32
    */
   maxBypass?: number;
   /**
