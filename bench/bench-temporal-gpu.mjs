@@ -7,11 +7,9 @@
 // while work waits"). Timelines come from the task events (SUBMITTED_TO_WORKER → FINISHED).
 // Usage: node bench-temporal-gpu.mjs [--rounds 5] [--only mix|fleet|many|fairness]
 import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createTaskWorkers, getTaskContext } from '@taskfit/temporal-adapter/worker';
-import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
+import { startBenchServer } from './fixtures/temporal-server.mjs';
 import { analyseTimeline, attemptsFromEvents } from '../packages/temporal-adapter/test/helpers/timeline.mjs';
 
 const arg = (name, dflt) => {
@@ -22,18 +20,7 @@ const ROUNDS = Number(arg('rounds', 5));
 const ONLY = arg('only', undefined);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const cli = await ensureTemporalCli();
-Runtime.install({ logger: new DefaultLogger('ERROR') });
-const env = await TestWorkflowEnvironment.createLocal({
-  server: {
-    ...(cli.path !== undefined ? { executable: { type: 'existing-path', path: cli.path } } : {}),
-    log: { format: 'pretty', level: 'error' },
-  },
-});
-const workflowBundle = await bundleWorkflowCode({
-  workflowsPath: fileURLToPath(new URL('./fixtures/temporal-workflows.mjs', import.meta.url)),
-  logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-});
+const { env, workflowBundle } = await startBenchServer();
 const activities = {
   async hold(ms) {
     const ctx = getTaskContext();

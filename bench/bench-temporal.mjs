@@ -8,11 +8,9 @@
 // installed by scripts/temporal-cli.mjs). Imports the built packages.
 // Usage: node bench-temporal.mjs [--activities 200] [--rounds 15] [--pollers <pollersPerClass>]
 import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';
-import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
+import { startBenchServer } from './fixtures/temporal-server.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,19 +21,7 @@ const ROUNDS = arg('rounds', 15);
 const POLLERS = arg('pollers', undefined);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const cli = await ensureTemporalCli();
-
-Runtime.install({ logger: new DefaultLogger('ERROR') });
-const env = await TestWorkflowEnvironment.createLocal({
-  server: {
-    ...(cli.path !== undefined ? { executable: { type: 'existing-path', path: cli.path } } : {}),
-    log: { format: 'pretty', level: 'error' },
-  },
-});
-const workflowBundle = await bundleWorkflowCode({
-  workflowsPath: fileURLToPath(new URL('./fixtures/temporal-workflows.mjs', import.meta.url)),
-  logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-});
+const { env, workflowBundle } = await startBenchServer();
 const activities = {
   async noop(i) {
     return i;

@@ -68,6 +68,19 @@ async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
   }
 }
 
+/** Makes `dir` a fresh ESM project named `name` with `tarballs` installed (npm, no lock file). */
+async function installProject(dir: string, name: string, tarballs: string[]): Promise<void> {
+  await writeFile(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name, version: '0.0.0', private: true, type: 'module' }, null, 2),
+  );
+  await sh(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error', ...tarballs],
+    dir,
+  );
+}
+
 let work = '';
 let app = '';
 /** A project with only core and the Temporal adapter: `@taskfit/piscina-adapter` is an optional peer. */
@@ -91,46 +104,22 @@ beforeAll(async () => {
     packed.set(p.name, result);
   }
 
-  await writeFile(
-    path.join(app, 'package.json'),
-    JSON.stringify({ name: 'taskfit-packaging-check', version: '0.0.0', private: true, type: 'module' }, null, 2),
-  );
-  await sh(
-    'npm',
-    [
-      'install',
-      '--prefer-offline',
-      '--no-audit',
-      '--no-fund',
-      '--no-package-lock',
-      '--loglevel=error',
-      ...PACKAGES.map((p) => path.join(tarballs, packed.get(p.name)!.filename)),
-    ],
+  await installProject(
     app,
+    'taskfit-packaging-check',
+    PACKAGES.map((p) => path.join(tarballs, packed.get(p.name)!.filename)),
   );
 });
 
 beforeAll(async () => {
   appWithoutPool = path.join(work, 'app-without-pool');
   await mkdir(appWithoutPool);
-  await writeFile(
-    path.join(appWithoutPool, 'package.json'),
-    JSON.stringify({ name: 'taskfit-packaging-no-pool', version: '0.0.0', private: true, type: 'module' }, null, 2),
-  );
-  await sh(
-    'npm',
-    [
-      'install',
-      '--prefer-offline',
-      '--no-audit',
-      '--no-fund',
-      '--no-package-lock',
-      '--loglevel=error',
-      ...(['@taskfit/core', '@taskfit/temporal-adapter'] as const).map((n) =>
-        path.join(work, 'tarballs', packed.get(n)!.filename),
-      ),
-    ],
+  await installProject(
     appWithoutPool,
+    'taskfit-packaging-no-pool',
+    (['@taskfit/core', '@taskfit/temporal-adapter'] as const).map((n) =>
+      path.join(work, 'tarballs', packed.get(n)!.filename),
+    ),
   );
 });
 
