@@ -78,6 +78,19 @@ describe('PollGate', () => {
     expect(permit).toBeDefined();
   });
 
+  it("a wrapper's claim that comes before its slot's markSlotUsed still counts once", async () => {
+    const polls = new PollGate(new LedgerGate(new NodeResources({ CPU: 2 }), 0), 2, () => 0);
+    const q = polls.add('q', { CPU: 1 });
+    const s = q.supplier();
+    const ac = new AbortController();
+    const p = await s.reserveSlot(ctx, ac.signal);
+    q.claim(); // the activity reached the wrapper first
+    s.markSlotUsed(used(p));
+    expect(q.arriving).toBe(0);
+    s.releaseSlot(used(p));
+    expect([q.used, q.claimed, q.arriving]).toEqual([0, 0, 0]);
+  });
+
   it('a reservation aborted by sdk-core rejects with the signal reason and is forgotten', async () => {
     const polls = new PollGate(new LedgerGate(new NodeResources({ CPU: 1 }), 0), 1);
     const q = polls.add('q', { CPU: 1 });

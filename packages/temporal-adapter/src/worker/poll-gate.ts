@@ -52,6 +52,8 @@ export class QueueSlots {
   used = 0;
   /** Of the used permits, tasks the activity wrapper has taken over. */
   claimed = 0;
+  /** Wrapper claims that came before their slot's `markSlotUsed` (the two reach JS separately). */
+  private early = 0;
   /** Reservations sdk-core is waiting for. */
   readonly requests: (() => void)[] = [];
   /** When this queue last opened a poll (ms, the gate's clock). */
@@ -73,6 +75,7 @@ export class QueueSlots {
   /** The activity wrapper takes over one delivered task (it acquires from the gate next). */
   claim(): void {
     if (this.claimed < this.used) this.claimed++;
+    else this.early++;
   }
 
   /** The slot supplier of this queue's Worker. */
@@ -109,6 +112,10 @@ export class QueueSlots {
         p.used = true;
         this.idle--;
         this.used++;
+        if (this.early > 0) {
+          this.early--;
+          this.claimed++;
+        }
       },
       releaseSlot: (ctx) => {
         const p = ctx.permit as Permit;
