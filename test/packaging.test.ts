@@ -70,8 +70,23 @@ async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
   }
 }
 
+/** Makes `dir` a fresh ESM project named `name` with `tarballs` installed (npm, no lock file). */
+async function installProject(dir: string, name: string, tarballs: string[]): Promise<void> {
+  await writeFile(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name, version: '0.0.0', private: true, type: 'module' }, null, 2),
+  );
+  await sh(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error', ...tarballs],
+    dir,
+  );
+}
+
 let work = '';
 let app = '';
+/** A project with only core and the Temporal adapter: `@taskfit/piscina-adapter` is an optional peer. */
+let appWithoutPool = '';
 const packed = new Map<string, PackResult>();
 
 beforeAll(async () => {
@@ -91,22 +106,22 @@ beforeAll(async () => {
     packed.set(p.name, result);
   }
 
-  await writeFile(
-    path.join(app, 'package.json'),
-    JSON.stringify({ name: 'taskfit-packaging-check', version: '0.0.0', private: true, type: 'module' }, null, 2),
-  );
-  await sh(
-    'npm',
-    [
-      'install',
-      '--prefer-offline',
-      '--no-audit',
-      '--no-fund',
-      '--no-package-lock',
-      '--loglevel=error',
-      ...PACKAGES.map((p) => path.join(tarballs, packed.get(p.name)!.filename)),
-    ],
+  await installProject(
     app,
+    'taskfit-packaging-check',
+    PACKAGES.map((p) => path.join(tarballs, packed.get(p.name)!.filename)),
+  );
+});
+
+beforeAll(async () => {
+  appWithoutPool = path.join(work, 'app-without-pool');
+  await mkdir(appWithoutPool);
+  await installProject(
+    appWithoutPool,
+    'taskfit-packaging-no-pool',
+    (['@taskfit/core', '@taskfit/temporal-adapter'] as const).map((n) =>
+      path.join(work, 'tarballs', packed.get(n)!.filename),
+    ),
   );
 });
 
@@ -243,6 +258,62 @@ describe('installed into a fresh project', () => {
       ].join('\n'),
     );
     // tsc prints diagnostics on stdout; sh() puts them in the error on failure.
+    await sh(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], dir);
+  });
+});
+
+describe('the Temporal adapter without @taskfit/piscina-adapter (an optional peer)', () => {
+  it('installs, loads and type-checks; the pool option says what is missing', async () => {
+    const installed = await readFile(
+      path.join(appWithoutPool, 'node_modules', '@taskfit', 'temporal-adapter', 'package.json'),
+      'utf8',
+    );
+    expect(JSON.parse(installed)).toMatchObject({
+      peerDependenciesMeta: { '@taskfit/piscina-adapter': { optional: true } },
+    });
+    await expect(
+      readFile(path.join(appWithoutPool, 'node_modules', '@taskfit', 'piscina-adapter', 'package.json')),
+    ).rejects.toThrow();
+    await writeFile(
+      path.join(appWithoutPool, 'check.mjs'),
+      [
+        `const { createTaskWorkers } = await import('@taskfit/temporal-adapter/worker');`,
+        `const { remoteActivity } = await import('@taskfit/temporal-adapter/workflow');`,
+        `let message = '';`,
+        `try { await createTaskWorkers({ connection: {}, taskQueue: 'q', activities: {}, resources: { CPU: 1 }, pool: {} }); } catch (e) { message = e.message; }`,
+        `console.log(JSON.stringify({ remoteActivity: typeof remoteActivity, message }));`,
+      ].join('\n'),
+    );
+    const out = JSON.parse(await sh(process.execPath, ['check.mjs'], appWithoutPool)) as {
+      remoteActivity: string;
+      message: string;
+    };
+    expect(out.remoteActivity).toBe('function');
+    expect(out.message).toMatch(
+      /optional peer dependency of @taskfit\/temporal-adapter \(npm install @taskfit\/piscina-adapter\)/,
+    );
+    const dir = path.join(appWithoutPool, 'ts');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          typeRoots: [path.join(repoRoot, 'node_modules', '@types')],
+          types: ['node'],
+        },
+        files: ['index.ts'],
+      }),
+    );
+    await writeFile(
+      path.join(dir, 'index.ts'),
+      `import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';\nimport type { TaskWorkersOptions } from '@taskfit/temporal-adapter/worker';\nconst o: Partial<TaskWorkersOptions> = { classes: [{ numGpus: 1 }] };\nexport const used = [createTaskWorkers, o];\n`,
+    );
     await sh(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], dir);
   });
 });

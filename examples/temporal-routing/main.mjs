@@ -50,9 +50,6 @@ envPromise = TestWorkflowEnvironment.createLocal({
   server: {
     ...(cli.path !== undefined ? { executable: { type: 'existing-path', path: cli.path } } : {}),
     log: { format: 'pretty', level: 'error' },
-    // An idle poller holds its class's reservation until its long poll expires (60 s by
-    // default); a shorter expiry lets a machine's classes trade resources sooner.
-    extraArgs: ['--dynamic-config-value', 'matching.longPollExpirationInterval="5s"'],
   },
 });
 const env = await envPromise;
@@ -79,7 +76,9 @@ try {
   });
 
   // Two machines. Each advertises its resources and serves the resource classes it can fit;
-  // classes are task queues named from the demand (`media`, `media@CPU=1,GPU=0.5`, …).
+  // classes are task queues named from the demand (`media`, `media@CPU=1,GPU=0.5`, …). The T4
+  // box's typed class also brings its untyped variant (`media@CPU=1,GPU=1`), as Ray runs a
+  // plain `num_gpus=1` task on any GPU node.
   const machine = async (opts) => {
     const connection = await NativeConnection.connect({ address: env.address });
     const workers = await createTaskWorkers({ connection, namespace, taskQueue, activities, ...opts });

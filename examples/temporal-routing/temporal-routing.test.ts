@@ -13,7 +13,9 @@ describe('temporal-routing example', () => {
   it('routes each task to a worker class that can serve it', async () => {
     const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: here, timeout: 170_000 });
     expect(stdout).toContain('cpu-box: serves media\n');
-    expect(stdout).toContain('gpu-box: serves media@CPU=1,GPU=0.5, media@CPU=1,GPU=1,accelerator_type:T4=0.001');
+    expect(stdout).toContain(
+      'gpu-box: serves media@CPU=1,GPU=0.5, media@CPU=1,GPU=1, media@CPU=1,GPU=1,accelerator_type:T4=0.001\n',
+    );
 
     const rows = stdout.split('\n').filter((l) => /^(transcode|detectObjects|upscale) /.test(l));
     expect(rows).toHaveLength(9);

@@ -11,5 +11,7 @@ export type { TaskEnvelope, TaskWireOptions } from './shared/envelope.js';
 export { toActivityPlan } from './shared/plan.js';
 export type { ActivityPlan } from './shared/plan.js';
 export { toTaskFailure, NUM_RETURNS_MISMATCH } from './shared/failures.js';
+export { TaskTimeoutError } from './shared/errors.js';
+export type { TaskTimeoutType } from './shared/errors.js';
 export type { TaskFailureDetails } from './shared/failures.js';
 export { maximumAttemptsFor } from './shared/plan.js';

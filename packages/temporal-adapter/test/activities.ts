@@ -1,5 +1,6 @@
 // Activities of the integration tests. They run in the test process, so the counters below
 // are shared by every simulated "machine" (each a createTaskWorkers call) of one test file.
+import { Context, heartbeat } from '@temporalio/activity';
 import { getTaskContext } from '@taskfit/temporal-adapter/worker';
 
 /** Per-key call counts and concurrency, in this process. */
@@ -90,4 +91,30 @@ export async function waitForCancel(key: string): Promise<never> {
   await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
   probe.calls.set(`${key}:cancelled`, 1);
   throw signal.reason;
+}
+
+/** Holds its resources for `ms`, then says where it ran. */
+export async function hold(ms: number): Promise<{ nodeId: string; gpuIds: (number | string)[] }> {
+  const ctx = getTaskContext();
+  await new Promise((r) => setTimeout(r, ms));
+  return { nodeId: ctx.nodeId, gpuIds: [...ctx.gpuIds] };
+}
+
+/** Sleeps `ms` (ignoring cancellation), then says where it ran. */
+export async function sleepFor(ms: number): Promise<string> {
+  await new Promise((r) => setTimeout(r, ms));
+  return getTaskContext().nodeId;
+}
+
+/**
+ * A resumable activity: the first attempt records `{ progress: 42 }` as heartbeat details, keeps
+ * running for `runMs` (past several of the wrapper's keep-alive heartbeats) and fails; the next
+ * attempt returns the heartbeat details it was given.
+ */
+export async function checkpointThenFail(runMs: number): Promise<unknown> {
+  const ctx = Context.current();
+  if (ctx.info.attempt > 1) return ctx.info.heartbeatDetails ?? null;
+  heartbeat({ progress: 42 });
+  await new Promise((r) => setTimeout(r, runMs));
+  throw new Error('failed after checkpointing');
 }

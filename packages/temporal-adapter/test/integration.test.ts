@@ -6,6 +6,7 @@ import { probe } from './activities.js';
 import * as activities from './activities.js';
 import { TemporalTestbed } from './helpers/harness.js';
 import type { Machine } from './helpers/harness.js';
+import { HAND_OFF_BOUND_MS, attemptsFromEvents } from './helpers/timeline.mjs';
 
 const bed = new TemporalTestbed();
 const fast = { 'temporal.io/activity': { initialInterval: '100ms', backoffCoefficient: 1 } };
@@ -38,7 +39,12 @@ describe('routing by resource class', () => {
       activities,
     });
     expect(cpu.workers.classes.map((c) => c.taskQueue)).toEqual([q]);
-    expect(h100.workers.classes.map((c) => c.taskQueue)).toEqual([q, `${q}@CPU=1,GPU=1,accelerator_type:H100=0.001`]);
+    // A typed GPU class brings its untyped variant: plain `{ numGpus: 1 }` tasks run there too.
+    expect(h100.workers.classes.map((c) => c.taskQueue)).toEqual([
+      q,
+      `${q}@CPU=1,GPU=1`,
+      `${q}@CPU=1,GPU=1,accelerator_type:H100=0.001`,
+    ]);
 
     type Where = Awaited<ReturnType<typeof activities.where>>;
     const onH100 = await bed.run<Where[]>('runMany', q, ['where', [], { numGpus: 1, acceleratorType: 'H100' }, 3]);
@@ -71,16 +77,30 @@ describe('routing by resource class', () => {
     expectFull(m);
   });
 
-  it('runtimeEnv.envVars reach the task context, expanded against the worker environment', async () => {
+  it("the task's env: envVars expanded against the worker environment, and Ray's OMP_NUM_THREADS default", async () => {
     const q = await bed.queue('env');
-    await bed.machine(q, { nodeId: 'env-box', resources: { CPU: 1 }, activities });
+    await bed.machine(q, { nodeId: 'env-box', resources: { CPU: 4 }, classes: [{}, { numCpus: 2 }], activities });
     process.env['TASKFIT_TEST_HOME'] = '/srv/home';
-    const w = await bed.run<{ env: Record<string, string> }>('runTask', q, [
+    delete process.env['OMP_NUM_THREADS'];
+    type Env = { env: Record<string, string> };
+    const w = await bed.run<Env>('runTask', q, [
       'where',
       [],
       { runtimeEnv: { envVars: { MODE: 'fast', DATA: '${TASKFIT_TEST_HOME}/data' } } },
     ]);
-    expect(w.env).toEqual({ MODE: 'fast', DATA: '/srv/home/data' });
+    expect(w.env).toEqual({ MODE: 'fast', DATA: '/srv/home/data', OMP_NUM_THREADS: '1' });
+    // OMP_NUM_THREADS follows the task's CPUs; an explicit envVars value wins.
+    expect((await bed.run<Env>('runTask', q, ['where', [], { numCpus: 2 }])).env).toEqual({ OMP_NUM_THREADS: '2' });
+    expect(
+      (await bed.run<Env>('runTask', q, ['where', [], { runtimeEnv: { envVars: { OMP_NUM_THREADS: '8' } } }])).env,
+    ).toEqual({ OMP_NUM_THREADS: '8' });
+    // A worker-wide OMP_NUM_THREADS is left alone.
+    process.env['OMP_NUM_THREADS'] = '3';
+    try {
+      expect((await bed.run<Env>('runTask', q, ['where', [], { numCpus: 2 }])).env).toEqual({});
+    } finally {
+      delete process.env['OMP_NUM_THREADS'];
+    }
   });
 
   it('defaults resources to detectNodeResources() and the classes to the default task', async () => {
@@ -93,10 +113,14 @@ describe('routing by resource class', () => {
     expectFull(m);
   });
 
-  it('hard node affinity goes to the node queue; soft affinity to the shared queue', async () => {
+  it('hard node affinity goes to the node queue; soft affinity to the shared queue; classes list both', async () => {
     const q = await bed.queue('affinity');
-    await bed.machine(q, { nodeId: 'n1', resources: { CPU: 2 }, nodeQueues: true, activities });
+    const n1 = await bed.machine(q, { nodeId: 'n1', resources: { CPU: 2 }, nodeQueues: true, activities });
     await bed.machine(q, { nodeId: 'n2', resources: { CPU: 2 }, nodeQueues: true, activities });
+    expect(n1.workers.classes.map((c) => [c.taskQueue, c.nodeQueue])).toEqual([
+      [q, false],
+      [`${q}@node:n1`, true],
+    ]);
     type Where = Awaited<ReturnType<typeof activities.where>>;
     const hard = await bed.run<Where[]>('runMany', q, [
       'where',
@@ -112,6 +136,47 @@ describe('routing by resource class', () => {
       2,
     ]);
     for (const w of soft) expect(w.taskQueue).toBe(q);
+  });
+
+  it('an H100 machine with the default classes and node queues: untyped GPU tasks run, the GPU never waits on an idle poll', async () => {
+    const q = await bed.queue('h100');
+    const m = await bed.machine(q, {
+      nodeId: 'h100-node',
+      resources: { CPU: 2, GPU: 1 },
+      acceleratorType: 'H100',
+      nodeQueues: true,
+      activities,
+    });
+    const typed = `${q}@CPU=1,GPU=1,accelerator_type:H100=0.001`;
+    expect(m.workers.classes.map((c) => c.taskQueue)).toEqual([
+      q,
+      `${q}@CPU=1,GPU=1`,
+      typed,
+      `${q}@node:h100-node`,
+      `${q}@CPU=1,GPU=1@node:h100-node`,
+      `${typed}@node:h100-node`,
+    ]);
+    // An untyped whole-GPU task runs on the H100 machine (as on a Ray H100 node).
+    expect(await bed.run('runTask', q, ['where', [], { numGpus: 1 }])).toMatchObject({
+      nodeId: 'h100-node',
+      gpuIds: [0],
+    });
+    // Two typed whole-GPU tasks at once: the second starts as soon as the first ends (no second
+    // idle reservation held by the node queue, no wait for a long poll).
+    await bed.run('runAll', q, [
+      [1, 2].map((i) => ({
+        activity: 'hold',
+        args: [1000],
+        options: { name: `typed-${i}`, numGpus: 1, acceleratorType: 'H100' },
+      })),
+    ]);
+    const tasks = attemptsFromEvents(
+      m.events.filter((e) => e.name?.startsWith('typed-') === true),
+      () => 1,
+    ).sort((a, b) => a.start - b.start);
+    expect(tasks).toHaveLength(2);
+    expect(tasks[1]!.start - tasks[0]!.end).toBeLessThanOrEqual(HAND_OFF_BOUND_MS);
+    expectFull(m);
   });
 });
 

@@ -1,5 +1,6 @@
 // Workflows of the integration tests (bundled once per test file).
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import { TaskOptionsError } from '@taskfit/core';
 import type { TaskOptions } from '@taskfit/core';
 import { remoteActivity } from '@taskfit/temporal-adapter/workflow';
@@ -56,4 +57,28 @@ export async function optionsScope(
     const cause = (err as { cause?: { type?: string; message?: string } }).cause;
     return { overridden, plainError: cause?.message ?? String(err), plainType: cause?.type ?? 'unknown' };
   }
+}
+
+/** One call of {@link runAll}. */
+export interface Call {
+  activity: string;
+  args: unknown[];
+  options: TaskOptions;
+}
+
+/** Runs every call at once (each with its own options) and returns their results in order. */
+export async function runAll(calls: Call[]): Promise<unknown[]> {
+  return await Promise.all(
+    calls.map((c) =>
+      guard(() => remoteActivity<Record<string, (...a: unknown[]) => Promise<unknown>>>(c.activity, c.options)).remote(
+        ...c.args,
+      ),
+    ),
+  );
+}
+
+/** Runs one activity through plain `proxyActivities` (no taskfit) with Temporal activity options. */
+export async function viaProxy(activity: string, args: unknown[], options: ActivityOptions): Promise<unknown> {
+  const acts = proxyActivities<Record<string, (...a: unknown[]) => Promise<unknown>>>(options);
+  return await acts[activity]!(...args);
 }

@@ -21,7 +21,11 @@ export interface TemporalActivitySettings {
   heartbeatTimeout?: DurationInput;
   /** Cap on the whole task, retries included. @default none */
   scheduleToCloseTimeout?: DurationInput;
-  /** Longest a task may wait in its queue (not retried). @default none */
+  /**
+   * Longest an attempt may wait to be started by a machine serving its class (not retried): the
+   * task then fails with `TaskTimeoutError` (`SCHEDULE_TO_START`). @default none; `'10s'` for hard
+   * node affinity with `failOnUnavailable`
+   */
   scheduleToStartTimeout?: DurationInput;
   /** First retry delay. @default '1s' */
   initialInterval?: DurationInput;
@@ -52,6 +56,12 @@ export const ACTIVITY_SETTING_DEFAULTS = {
   heartbeatTimeoutMs: 10_000,
   initialIntervalMs: 1_000,
   backoffCoefficient: 2,
+  /**
+   * `scheduleToStartTimeout` of a task with hard node affinity and `failOnUnavailable` (unless
+   * set): a live node keeps a poll open on its node queue while it has room, so a task it does
+   * not start within this is treated as unavailable (Ray fails such a task at once).
+   */
+  nodeUnavailableTimeoutMs: 10_000,
 } as const;
 
 const UNIT_MS: Record<string, number> = {

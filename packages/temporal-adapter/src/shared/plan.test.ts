@@ -63,6 +63,23 @@ describe('retry mapping', () => {
 });
 
 describe('routing', () => {
+  it('hard node affinity with failOnUnavailable gets a bounded wait (scheduleToStartTimeout, 10 s unless set)', () => {
+    const ghost = { type: 'nodeAffinity', nodeId: 'ghost', failOnUnavailable: true } as const;
+    const p = toActivityPlan({ schedulingStrategy: ghost });
+    expect(p.unavailableNode).toBe('ghost');
+    expect(p.activityOptions.scheduleToStartTimeout).toBe(10_000);
+    expect(p.timedOut('q@node:ghost')).toMatchObject({ unavailableNode: 'ghost', taskQueue: 'q@node:ghost' });
+    const set = toActivityPlan({
+      schedulingStrategy: ghost,
+      _metadata: { 'temporal.io/activity': { scheduleToStartTimeout: '2s' } },
+    });
+    expect(set.activityOptions.scheduleToStartTimeout).toBe(2_000);
+    // Without failOnUnavailable a hard-affinity task waits for its node, as in Ray.
+    const waits = toActivityPlan({ schedulingStrategy: { type: 'nodeAffinity', nodeId: 'n1' } });
+    expect(waits.unavailableNode).toBeUndefined();
+    expect(waits.activityOptions.scheduleToStartTimeout).toBeUndefined();
+  });
+
   it('derives the queue from the demand; hard affinity adds the node, soft does not', () => {
     expect(toActivityPlan({}).taskQueue('q')).toBe('q');
     expect(toActivityPlan({ numGpus: 0.5 }).taskQueue('q')).toBe('q@CPU=1,GPU=0.5');

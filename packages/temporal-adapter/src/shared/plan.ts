@@ -5,10 +5,11 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { resolveTaskOptions, resourceDemand, TaskOptionsError } from '@taskfit/core';
 import type { TaskOptions, TaskOptionsIssue } from '@taskfit/core';
-import { resolveActivitySettings } from './activity-settings.js';
+import { ACTIVITY_SETTING_DEFAULTS, resolveActivitySettings } from './activity-settings.js';
 import type { ResolvedActivitySettings } from './activity-settings.js';
 import type { TaskWireOptions } from './envelope.js';
-import { taskQueueName } from './naming.js';
+import { resourceClassKey, taskQueueName } from './naming.js';
+import type { TimedOutTask } from './timeouts.js';
 
 /** Everything needed to schedule one task as a Temporal activity. */
 export interface ActivityPlan {
@@ -16,6 +17,12 @@ export interface ActivityPlan {
   readonly demand: Readonly<Record<string, number>>;
   /** Hard node affinity target, if any (soft affinity routes to the shared class queue). */
   readonly nodeId: string | undefined;
+  /**
+   * With hard node affinity and `failOnUnavailable`, the target node: the call then has a
+   * `scheduleToStartTimeout` (default {@link ACTIVITY_SETTING_DEFAULTS}.nodeUnavailableTimeoutMs)
+   * and fails with `InfeasibleTaskError` when that node does not start it in time.
+   */
+  readonly unavailableNode: string | undefined;
   readonly numReturns: number;
   readonly settings: ResolvedActivitySettings;
   /** The wire options carried in the task envelope. */
@@ -24,6 +31,8 @@ export interface ActivityPlan {
   readonly activityOptions: Readonly<Omit<ActivityOptions, 'taskQueue'>>;
   /** The task queue under `defaultBase` (used when `_metadata['temporal.io/activity'].taskQueue` is unset). */
   taskQueue(defaultBase: string): string;
+  /** What a timeout of a call routed to `taskQueue` means (see `explainTimeout`). */
+  timedOut(taskQueue: string): TimedOutTask;
 }
 
 /** `maxRetries` → `RetryPolicy.maximumAttempts`: `maxRetries + 1`, omitted (unlimited) for -1; never 0. */
@@ -45,9 +54,11 @@ export function toActivityPlan(options: TaskOptions): ActivityPlan {
   if (resolved.numReturns === 'streaming') unsupported(['numReturns'], "numReturns: 'streaming'");
   const strategy = resolved.schedulingStrategy;
   let nodeId: string | undefined;
+  let unavailableNode: string | undefined;
   if (typeof strategy === 'object') {
     if (strategy.type === 'nodeAffinity') {
       if (strategy.soft !== true) nodeId = strategy.nodeId;
+      if (strategy.soft !== true && strategy.failOnUnavailable === true) unavailableNode = strategy.nodeId;
     } else {
       unsupported(['schedulingStrategy', 'type'], `schedulingStrategy '${strategy.type}'`);
     }
@@ -104,17 +115,34 @@ export function toActivityPlan(options: TaskOptions): ActivityPlan {
   };
   if (settings.scheduleToCloseTimeoutMs !== undefined)
     activityOptions.scheduleToCloseTimeout = settings.scheduleToCloseTimeoutMs;
-  if (settings.scheduleToStartTimeoutMs !== undefined)
-    activityOptions.scheduleToStartTimeout = settings.scheduleToStartTimeoutMs;
+  const scheduleToStartMs =
+    settings.scheduleToStartTimeoutMs ??
+    (unavailableNode !== undefined ? ACTIVITY_SETTING_DEFAULTS.nodeUnavailableTimeoutMs : undefined);
+  if (scheduleToStartMs !== undefined) activityOptions.scheduleToStartTimeout = scheduleToStartMs;
   if (resolved.name !== undefined) activityOptions.summary = resolved.name;
   const s = settings;
+  const timeoutsMs = {
+    SCHEDULE_TO_START: scheduleToStartMs,
+    START_TO_CLOSE: s.startToCloseTimeoutMs,
+    SCHEDULE_TO_CLOSE: s.scheduleToCloseTimeoutMs,
+    HEARTBEAT: s.heartbeatTimeoutMs,
+  };
+  const classKey = resourceClassKey(demand);
   return {
     demand,
     nodeId,
+    unavailableNode,
     numReturns,
     settings: s,
     wire,
     activityOptions,
     taskQueue: (defaultBase: string) => taskQueueName(s.taskQueue ?? defaultBase, demand, nodeId),
+    timedOut: (taskQueue: string) => ({
+      taskQueue,
+      classKey,
+      maxRetries: resolved.maxRetries,
+      unavailableNode,
+      timeoutsMs,
+    }),
   };
 }

@@ -1,5 +1,5 @@
 /** The task context: what a running activity may read about its task (`getTaskContext()`). */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { Context } from '@temporalio/activity';
 
 /** What a taskfit activity knows about the task it runs. */
 export interface TaskContext {
@@ -18,8 +18,10 @@ export interface TaskContext {
   /** GPU ids assigned to the task (empty without GPUs). */
   readonly gpuIds: readonly (number | string)[];
   /**
-   * The task's own variables: `runtimeEnv.envVars` (with `${VAR}` expanded against the worker's
-   * environment) plus `CUDA_VISIBLE_DEVICES` for a task with GPUs.
+   * The task's own variables, by core's `taskEnvVars` (the rule both executors apply):
+   * `runtimeEnv.envVars` (with `${VAR}` expanded against the worker's environment),
+   * `CUDA_VISIBLE_DEVICES` for a task with GPUs, and Ray's `OMP_NUM_THREADS` default (the task's
+   * CPU count, at least 1) unless the task or the worker's environment sets it.
    */
   readonly envVars: Readonly<Record<string, string>>;
   /**
@@ -32,11 +34,13 @@ export interface TaskContext {
   readonly signal: AbortSignal;
 }
 
-const storage = new AsyncLocalStorage<TaskContext>();
+// Kept on Temporal's own activity context (found through its AsyncLocalStorage), rather than in
+// a second AsyncLocalStorage: each one enabled adds work to every promise of the process.
+const contexts = new WeakMap<Context, TaskContext>();
 
-/** @internal */
-export function runWithTaskContext<T>(ctx: TaskContext, fn: () => T): T {
-  return storage.run(ctx, fn);
+/** @internal Makes `ctx` the task context of the activity whose Temporal context is `activity`. */
+export function setTaskContext(activity: Context, ctx: TaskContext): void {
+  contexts.set(activity, ctx);
 }
 
 /**
@@ -44,7 +48,13 @@ export function runWithTaskContext<T>(ctx: TaskContext, fn: () => T): T {
  * `createTaskWorkers` (call it synchronously in the activity or from code it awaits).
  */
 export function getTaskContext(): TaskContext {
-  const ctx = storage.getStore();
+  let activity: Context | undefined;
+  try {
+    activity = Context.current();
+  } catch {
+    activity = undefined;
+  }
+  const ctx = activity === undefined ? undefined : contexts.get(activity);
   if (ctx === undefined)
     throw new Error('getTaskContext() called outside a taskfit activity (run by createTaskWorkers)');
   return ctx;

@@ -58,6 +58,11 @@ export class TaskHistory {
     this.#max = maxTasks;
   }
 
+  /** How many finished tasks it keeps (0: none, and events need not be built for it). */
+  get capacity(): number {
+    return this.#max;
+  }
+
   /** Records one event (the `'task'` listener). */
   add(e: TaskEvent): void {
     let list = this.#tasks.get(e.taskId);

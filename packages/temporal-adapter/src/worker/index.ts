@@ -6,3 +6,5 @@ export type { TaskContext } from './context.js';
 export type { TaskEvent } from './wrap.js';
 export type { WorkerTaskFilter, WorkerTaskInfo, WorkerTaskSummary } from './history.js';
 export { toTaskFailure } from '../shared/failures.js';
+export { TaskTimeoutError } from '../shared/errors.js';
+export type { TaskTimeoutType } from '../shared/errors.js';

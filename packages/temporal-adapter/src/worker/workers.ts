@@ -1,23 +1,32 @@
 /**
- * `createTaskWorkers`: one Temporal Worker per resource class this machine serves, all sharing
- * one process-wide ledger through a `CustomSlotSupplier` per Worker.
+ * `createTaskWorkers`: one Temporal Worker per task queue this machine serves (each resource
+ * class's shared queue, and with `nodeQueues` its node queue), all admitting activities against
+ * one ledger through one {@link LedgerGate}, their pollers steered by one {@link PollGate}.
  */
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { NodeResources, fromUnits, resourceDemand, toUnits, validateTaskOptions } from '@taskfit/core';
+import { NodeResources } from '@taskfit/core';
 import { detectNodeResources } from '@taskfit/core/node';
 import type { TaskOptions } from '@taskfit/core';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import type { TaskPool } from '@taskfit/piscina-adapter';
-import { resourceClassKey, taskQueueName } from '../shared/naming.js';
-import { ClassSlots } from './class-slots.js';
+import { taskQueueName } from '../shared/naming.js';
+import { defaultClasses, selectClasses } from './classes.js';
 import { LedgerGate } from './ledger-gate.js';
+import { PollGate } from './poll-gate.js';
+import type { QueueSlots } from './poll-gate.js';
+import { checkPool } from './pool-runner.js';
 import { wrapActivity } from './wrap.js';
 import type { TaskEvent } from './wrap.js';
 import { TaskHistory } from './history.js';
 import type { WorkerTaskFilter, WorkerTaskInfo, WorkerTaskSummary } from './history.js';
 import type { ChromeTrace } from '@taskfit/core';
+
+/** Default of {@link TaskWorkersOptions.pollersPerClass}. */
+export const DEFAULT_POLLERS_PER_CLASS = 10;
+/** Default of {@link TaskWorkersOptions.maxBypass}. */
+export const DEFAULT_MAX_BYPASS = 32;
 
 /** Options of {@link createTaskWorkers}. */
 export interface TaskWorkersOptions {
@@ -42,14 +51,39 @@ export interface TaskWorkersOptions {
   /** The host's pre-set `CUDA_VISIBLE_DEVICES` ids, mapped into the GPU ids tasks get. */
   visibleDevices?: readonly string[];
   /**
-   * The resource classes to serve, as task options (`[{}, { numGpus: 0.5 }, { numGpus: 1, acceleratorType: 'H100' }]`):
-   * exactly these (classes this node can never fit are skipped and listed in `skippedClasses`).
-   * @default `{}` (1 CPU), and with GPUs also `{ numGpus: 1 }` (plus `acceleratorType` when set)
+   * The resource classes to serve, as task options (`[{}, { numGpus: 0.5 }, { numGpus: 1, acceleratorType: 'H100' }]`).
+   * Classes this node can never fit are skipped and listed in `skippedClasses`; an invalid one
+   * throws `TaskOptionsError` with paths under `['classes', i]`.
+   * @default `{}` (1 CPU), and with a whole GPU also `{ numGpus: 1 }` (typed with `acceleratorType` when set)
    */
   classes?: readonly TaskOptions[];
-  /** Concurrent polls per class; each idle poll holds one reservation of the class's demand. @default 1 */
+  /**
+   * Also serve the untyped variant of each GPU class typed with this machine's accelerator type:
+   * with `{ numGpus: 1, acceleratorType: 'H100' }` the machine also runs plain `{ numGpus: 1 }`
+   * tasks, as Ray runs an untyped GPU task on any GPU node. `false` keeps the GPUs for typed tasks.
+   * @default true
+   */
+  untypedGpuClasses?: boolean;
+  /**
+   * Most open polls per task queue. An open poll reserves nothing: a queue polls only while its
+   * class's demand would be admitted now, keeps one poll whenever that holds, and opens more
+   * only while every open poll's task could run at once.
+   * @default 10 (the Temporal SDK's default)
+   */
   pollersPerClass?: number;
-  /** Also poll each class's worker-specific queue (`…@node:<id>`) for hard node affinity. @default false */
+  /**
+   * How many later tasks may start ahead of a task that arrived on this machine and does not fit
+   * yet (e.g. a whole-GPU task while half-GPU tasks run) before the resources it needs are held
+   * back for it — `TaskPool`'s rule and default. `0` = strict arrival order (the GPU drains for
+   * every such task); `Infinity` = never hold back (such a task may wait as long as smaller ones
+   * keep coming).
+   * @default 32
+   */
+  maxBypass?: number;
+  /**
+   * Also poll each class's node queue (`…@node:<id>`), for tasks with hard node affinity to this
+   * machine. Listed in `classes` with `nodeQueue: true`. @default false
+   */
   nodeQueues?: boolean;
   /**
    * Run activity bodies in this `TaskPool` (Piscina threads, from `@taskfit/piscina-adapter`)
@@ -81,21 +115,30 @@ export interface TaskWorkersOptions {
   >;
 }
 
-/** One class this process serves. */
+/** One task queue this process polls. */
 export interface ServedClass {
   /** `resourceClassKey(demand)` (`''` for the default class). */
   readonly key: string;
   readonly demand: Readonly<Record<string, number>>;
   readonly taskQueue: string;
+  /** `true` for the class's node queue (hard node affinity to this machine), `false` for its shared queue. */
+  readonly nodeQueue: boolean;
 }
 
 /** Ledger snapshot in the user's units. */
 export interface ResourcesSnapshot {
   total: Record<string, number>;
-  /** `total` minus what running tasks hold (idle pollers' reservations are not counted here). */
+  /** `total` minus what running tasks hold. */
   available: Record<string, number>;
-  /** Held by idle pollers, waiting for a task of their class. */
+  /**
+   * Held by idle pollers: always zero, since an open poll reserves nothing (tasks are admitted when
+   * they arrive). Kept for compatibility. @deprecated
+   */
   reservedByIdlePollers: Record<string, number>;
+  /** Tasks that arrived on this machine and wait for resources (they hold nothing). */
+  waitingTasks: number;
+  /** Polls open now, over all task queues. */
+  openPolls: number;
 }
 
 /** The running class workers of one process. */
@@ -103,6 +146,7 @@ export interface TaskWorkers {
   readonly nodeId: string;
   /** The process-wide ledger. */
   readonly node: NodeResources;
+  /** Every task queue polled: each class's shared queue, then (with `nodeQueues`) its node queue. */
   readonly classes: readonly ServedClass[];
   readonly skippedClasses: readonly { demand: Readonly<Record<string, number>>; reason: string }[];
   /** Emits `'task'` with a {@link TaskEvent} per state change of every attempt. */
@@ -140,67 +184,58 @@ function makeNode(total: Readonly<Record<string, number>>, opts: TaskWorkersOpti
   return new NodeResources(total, o);
 }
 
-function sub(a: Record<string, number>, b: Readonly<Record<string, number>>): void {
-  for (const [k, v] of Object.entries(b)) if (k in a) a[k] = fromUnits(toUnits(a[k] ?? 0) - toUnits(v));
+function positiveInteger(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer (got ${v})`);
+  return v;
 }
 
 /**
- * Creates (but does not run) one Temporal Worker per resource class this machine serves,
- * all sharing one ledger: a class Worker polls only while its class's demand is reserved, so the
- * sum of running activities never exceeds the machine's resources.
+ * Creates (but does not run) the Temporal Workers of this machine: one per task queue it serves,
+ * all sharing one ledger. Activities are admitted against the ledger when they arrive, so the
+ * sum of running activities never exceeds the machine's resources, and no poll holds resources
+ * while it waits.
  */
 export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskWorkers> {
   const nodeId = opts.nodeId ?? hostname();
+  const pollers = positiveInteger('pollersPerClass', opts.pollersPerClass ?? DEFAULT_POLLERS_PER_CLASS);
+  const maxBypass = opts.maxBypass ?? DEFAULT_MAX_BYPASS;
+  if (!(maxBypass === Infinity || (Number.isInteger(maxBypass) && maxBypass >= 0)))
+    throw new RangeError(`maxBypass must be a non-negative integer or Infinity (got ${maxBypass})`);
+  if (opts.pool !== undefined) checkPool(opts.pool);
+  taskQueueName(opts.taskQueue, {}); // validates the base
   const node =
     opts.resources instanceof NodeResources
       ? opts.resources
       : opts.resources !== undefined
         ? makeNode(opts.resources, opts, nodeId)
         : await defaultNode(opts, nodeId);
-  const pollers = opts.pollersPerClass ?? 1;
-  if (!Number.isInteger(pollers) || pollers < 1)
-    throw new RangeError(`pollersPerClass must be a positive integer (got ${pollers})`);
-  taskQueueName(opts.taskQueue, {}); // validates the base
+  const { demands, skipped } = selectClasses(
+    opts.classes ?? defaultClasses(node),
+    node,
+    opts.untypedGpuClasses ?? true,
+  );
 
-  const declared: TaskOptions[] =
-    opts.classes !== undefined
-      ? [...opts.classes]
-      : (node.total['GPU'] ?? 0) >= 1
-        ? [
-            {},
-            node.acceleratorType !== undefined ? { numGpus: 1, acceleratorType: node.acceleratorType } : { numGpus: 1 },
-          ]
-        : [{}];
-  const demands = new Map<string, Readonly<Record<string, number>>>();
-  const skippedClasses: { demand: Readonly<Record<string, number>>; reason: string }[] = [];
-  for (const [i, c] of declared.entries()) {
-    let demand: Record<string, number>;
-    try {
-      demand = resourceDemand(validateTaskOptions(c));
-    } catch (err) {
-      throw new TypeError(`classes[${i}] is not valid task options: ${(err as Error).message}`, { cause: err });
-    }
-    const reason = node.canEverFit(demand);
-    if (reason !== null) skippedClasses.push({ demand, reason });
-    else demands.set(resourceClassKey(demand), demand);
-  }
-
-  const gate = new LedgerGate(node);
+  const gate = new LedgerGate(node, maxBypass);
+  const polls = new PollGate(gate, pollers);
   const events = new EventEmitter<{ task: [TaskEvent] }>();
   const history = new TaskHistory(opts.maxTaskHistory ?? 10_000);
-  const byQueue = new Map<string, ClassSlots>();
+  const byQueue = new Map<string, QueueSlots>();
   const classes: ServedClass[] = [];
-  for (const [key, demand] of demands) {
-    const shared = taskQueueName(opts.taskQueue, demand);
-    classes.push({ key, demand, taskQueue: shared });
-    byQueue.set(shared, new ClassSlots(gate, demand, pollers));
-    if (opts.nodeQueues === true)
-      byQueue.set(taskQueueName(opts.taskQueue, demand, nodeId), new ClassSlots(gate, demand, pollers));
-  }
+  const serve = (key: string, demand: Readonly<Record<string, number>>, taskQueue: string, nodeQueue: boolean) => {
+    classes.push({ key, demand, taskQueue, nodeQueue });
+    byQueue.set(taskQueue, polls.add(taskQueue, demand));
+  };
+  for (const [key, demand] of demands) serve(key, demand, taskQueueName(opts.taskQueue, demand), false);
+  if (opts.nodeQueues === true)
+    for (const [key, demand] of demands) serve(key, demand, taskQueueName(opts.taskQueue, demand, nodeId), true);
+
   const wc = {
     nodeId,
+    gate,
     pool: opts.pool,
-    classForQueue: (q: string) => byQueue.get(q),
+    slotsForQueue: (q: string) => byQueue.get(q),
+    // The history is a listener too: events are built when it keeps them or someone listens.
+    listening: () => history.capacity > 0 || events.listenerCount('task') > 0,
     emit: (e: TaskEvent) => {
       history.add(e);
       events.emit('task', e);
@@ -231,21 +266,17 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
   );
 
   let running: Promise<void> | undefined;
-  const handle: TaskWorkers = {
+  return {
     nodeId,
     node,
     classes,
-    skippedClasses,
+    skippedClasses: skipped,
     events,
     run() {
-      const reclaim = (): void => {
-        for (const slots of byQueue.values()) slots.reclaimIdle();
-      };
       running ??= Promise.all(workers.map((w) => w.run())).then(
-        () => reclaim(),
+        () => undefined,
         async (err: unknown) => {
           await Promise.allSettled(workers.map(async (w) => (w.getState() === 'RUNNING' ? w.shutdown() : undefined)));
-          reclaim();
           throw err;
         },
       );
@@ -257,19 +288,18 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
     },
     resources() {
       const total = { ...node.total };
-      const available = { ...total };
       const reservedByIdlePollers: Record<string, number> = {};
       for (const k of Object.keys(total)) reservedByIdlePollers[k] = 0;
-      const used = [...byQueue.values()].flatMap((s) => s.inUse());
-      for (const a of used) sub(available, a.resources);
-      const free = node.available;
-      for (const k of Object.keys(total))
-        reservedByIdlePollers[k] = fromUnits(toUnits(available[k] ?? 0) - toUnits(free[k] ?? 0));
-      return { total, available, reservedByIdlePollers };
+      return {
+        total,
+        available: { ...node.available },
+        reservedByIdlePollers,
+        waitingTasks: gate.waiting,
+        openPolls: polls.openPolls,
+      };
     },
     listTasks: (filter) => history.list(filter),
     summarizeTasks: () => history.summarize(),
     timeline: () => history.timeline(),
   };
-  return handle;
 }

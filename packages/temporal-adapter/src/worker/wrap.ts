@@ -1,27 +1,24 @@
 /**
- * The activity wrapper: unwraps the task envelope, claims the slot's allocation, applies the
- * runtime env and GPU ids (through the task context), heartbeats, mirrors task events and
- * converts errors per `retryExceptions`.
+ * The activity wrapper: unwraps the task envelope, admits the task against the machine's ledger
+ * (waiting there, heartbeating, if it does not fit yet), applies the task's env and GPU ids
+ * (through the task context), keeps the activity alive with heartbeats that carry the activity's
+ * own details, mirrors task events and converts errors per `retryExceptions`.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import {
-  TaskCancelledError,
-  TaskError,
-  WorkerCrashedError,
-  errorTypeChain,
-  expandEnvVars,
-  matchesRetryExceptions,
-} from '@taskfit/core';
-import type { Allocation, TaskOptions, TaskState } from '@taskfit/core';
-import type { ObjectRef, TaskPool } from '@taskfit/piscina-adapter';
+import { errorTypeChain, taskEnvVars } from '@taskfit/core';
+import type { Allocation, TaskState } from '@taskfit/core';
+import type { TaskPool } from '@taskfit/piscina-adapter';
 import { decodeTaskEnvelope } from '../shared/envelope.js';
 import type { TaskWireOptions } from '../shared/envelope.js';
 import { NUM_RETURNS_MISMATCH } from '../shared/failures.js';
 import type { TaskFailureDetails } from '../shared/failures.js';
-import { runWithTaskContext } from './context.js';
+import { setTaskContext } from './context.js';
 import type { TaskContext } from './context.js';
-import type { ClassSlots } from './class-slots.js';
+import { convertError, isAbortError } from './convert-error.js';
+import type { LedgerGate } from './ledger-gate.js';
+import type { QueueSlots } from './poll-gate.js';
+import { runInPool } from './pool-runner.js';
 
 /** One task event mirrored from the Temporal side (same states as the local pool). */
 export interface TaskEvent {
@@ -64,14 +61,14 @@ export interface TaskEvent {
 /** @internal */
 export interface WrapContext {
   nodeId: string;
+  /** The machine's admission gate (its one ledger). */
+  gate: LedgerGate;
   /** Run activity bodies in this pool (by export name) instead of inline. */
   pool: TaskPool | undefined;
-  classForQueue(queue: string): ClassSlots | undefined;
+  slotsForQueue(queue: string): QueueSlots | undefined;
+  /** Whether anyone listens to task events (else none are built). */
+  listening(): boolean;
   emit(event: TaskEvent): void;
-}
-
-function isAbortError(err: unknown): boolean {
-  return err instanceof Error && err.name === 'AbortError';
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -89,13 +86,26 @@ function defaultWire(demand: Readonly<Record<string, number>>): TaskWireOptions 
   };
 }
 
-function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  try {
-    return typeof err === 'string' ? err : JSON.stringify(err);
-  } catch {
-    return String(err);
-  }
+/**
+ * Heartbeats every `ms` until stopped, re-sending the details the activity itself last recorded
+ * (`heartbeat(details)`, or those of the previous attempt), so that a keep-alive never erases
+ * them: the next attempt's `heartbeatDetails` are exactly what it would see without the wrapper.
+ */
+function keepAlive(actx: Context, ms: number): () => void {
+  const send = actx.heartbeat;
+  let details: unknown = actx.info.heartbeatDetails;
+  // `Context.heartbeat` is an own property of the context: the activity's calls (also through
+  // the free function `heartbeat()`, which goes through `Context.current()`) come here first.
+  Object.defineProperty(actx, 'heartbeat', {
+    configurable: true,
+    writable: true,
+    value: (d?: unknown) => {
+      details = d;
+      send(d);
+    },
+  });
+  const timer = setInterval(() => send(details), ms);
+  return () => clearInterval(timer);
 }
 
 /** @internal Wraps one activity function. */
@@ -103,9 +113,12 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
   const wrapped = async (...input: unknown[]): Promise<unknown> => {
     const actx = Context.current();
     const info = actx.info;
-    const slots = wc.classForQueue(info.taskQueue);
+    const slots = wc.slotsForQueue(info.taskQueue);
+    slots?.claim();
     const decoded = decodeTaskEnvelope(input);
-    const wire = decoded?.options ?? defaultWire(slots?.demand ?? {});
+    // What the ledger admits is the demand of the queue's class (what its pollers planned for).
+    const demand = slots?.demand ?? decoded?.options.demand ?? {};
+    const wire = decoded?.options ?? defaultWire(demand);
     const args = decoded?.args ?? input;
     const attempt = info.attempt - 1;
     const taskId = `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`;
@@ -115,8 +128,9 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       ids.runId = info.workflowExecution.runId;
     }
     const held: Partial<TaskEvent> = {};
+    const emitting = wire.enableTaskEvents && wc.listening();
     const emit = (state: TaskState, timestamp: number, errorType?: string, more?: Partial<TaskEvent>): void => {
-      if (!wire.enableTaskEvents) return;
+      if (!emitting) return;
       const ev: TaskEvent = {
         taskId,
         name: wire.name,
@@ -131,27 +145,30 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       Object.assign(ev, ids, held, more);
       wc.emit(ev);
     };
-    const scheduled = Math.min(info.currentAttemptScheduledTimestampMs, Date.now());
-    emit('PENDING_NODE_ASSIGNMENT', scheduled);
+    emit('PENDING_NODE_ASSIGNMENT', Math.min(info.currentAttemptScheduledTimestampMs, Date.now()));
 
-    let allocation: Allocation | undefined;
-    if (slots !== undefined) allocation = await slots.claim();
     const hbMs =
       info.heartbeatTimeoutMs !== undefined && info.heartbeatTimeoutMs > 0
         ? Math.max(50, info.heartbeatTimeoutMs / 4)
         : 5_000;
-    const heartbeat = setInterval(() => actx.heartbeat(), hbMs);
-    if (allocation !== undefined) {
-      held.resources = allocation.resources;
-      if ((wire.demand['GPU'] ?? 0) > 0) held.gpuIds = allocation.gpuIds;
-    }
+    const stopKeepAlive = keepAlive(actx, hbMs);
+    let allocation: Allocation | undefined;
     try {
+      if (slots !== undefined) allocation = await wc.gate.acquire(slots.request, actx.cancellationSignal);
+      if (allocation !== undefined) {
+        held.resources = allocation.resources;
+        if ((demand['GPU'] ?? 0) > 0) held.gpuIds = allocation.gpuIds;
+      }
       emit('SUBMITTED_TO_WORKER', Date.now());
-      const envVars: Record<string, string> = {};
-      for (const [k, v] of Object.entries(wire.envVars ?? {})) envVars[k] = expandEnvVars(v, process.env);
       const gpuIds = allocation === undefined ? [] : [...allocation.gpuIds];
-      if ((wire.demand['GPU'] ?? 0) > 0 && allocation !== undefined)
-        envVars['CUDA_VISIBLE_DEVICES'] = allocation.visibleDevices.join(',');
+      const envVars = taskEnvVars(
+        {
+          envVars: wire.envVars,
+          numCpus: demand['CPU'] ?? 0,
+          visibleDevices: (demand['GPU'] ?? 0) > 0 ? allocation?.visibleDevices : undefined,
+        },
+        process.env,
+      );
       const tctx: TaskContext = {
         taskId,
         name: wire.name,
@@ -173,10 +190,12 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       emit('RUNNING', Date.now());
       let result: unknown;
       try {
-        result =
-          wc.pool === undefined
-            ? await runWithTaskContext(tctx, () => fn(...args))
-            : await runInPool(wc.pool, activityType, wire, args, actx.cancellationSignal);
+        if (wc.pool === undefined) {
+          setTaskContext(actx, tctx);
+          result = await fn(...args);
+        } else {
+          result = await runInPool(wc.pool, activityType, wire, demand, args, actx.cancellationSignal);
+        }
       } catch (err) {
         throw convertError(err, wire, info.attempt, actx.cancellationSignal);
       }
@@ -210,105 +229,10 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       });
       throw err;
     } finally {
-      clearInterval(heartbeat);
-      if (allocation !== undefined) slots?.done(allocation);
+      stopKeepAlive();
+      if (allocation !== undefined) wc.gate.release(allocation);
     }
   };
   Object.defineProperty(wrapped, 'name', { value: activityType });
   return wrapped;
-}
-
-/** The task options of a pool run with the same demand (retries stay with Temporal). */
-function poolOptions(wire: TaskWireOptions): TaskOptions {
-  const opts: TaskOptions = { numCpus: 0, maxRetries: 0, enableTaskEvents: false, maxCalls: wire.maxCalls };
-  const resources: Record<string, number> = {};
-  for (const [k, q] of Object.entries(wire.demand)) {
-    if (k === 'CPU') opts.numCpus = q;
-    else if (k === 'GPU') opts.numGpus = q;
-    else if (k === 'memory') opts.memory = q;
-    else if (k.startsWith('accelerator_type:')) opts.acceleratorType = k.slice('accelerator_type:'.length);
-    else if (!k.startsWith('node:')) resources[k] = q;
-  }
-  if (Object.keys(resources).length > 0) opts.resources = resources;
-  if (wire.envVars !== undefined) opts.runtimeEnv = { envVars: wire.envVars };
-  if (wire.name !== undefined) opts.name = wire.name;
-  return opts;
-}
-
-async function runInPool(
-  pool: TaskPool,
-  exportName: string,
-  wire: TaskWireOptions,
-  args: unknown[],
-  signal: AbortSignal,
-): Promise<unknown> {
-  const ref = pool.remote(exportName, poolOptions(wire)).remote(...args) as ObjectRef;
-  const onAbort = (): void => {
-    ref.cancel('the Temporal activity was cancelled');
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await ref;
-  } catch (err) {
-    if (err instanceof TaskCancelledError && signal.aborted) throw signal.reason;
-    throw err;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-}
-
-/**
- * An application error → `ApplicationFailure` with the thrown class's name as `type`,
- * retryable only when `retryExceptions` allows it; a crashed pool thread → a retryable
- * `WorkerCrashedError` failure (a system failure); cancellation passes through unchanged.
- */
-function convertError(err: unknown, wire: TaskWireOptions, attempt: number, signal: AbortSignal): unknown {
-  if (signal.aborted && (err instanceof CancelledFailure || isAbortError(err))) return err;
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof WorkerCrashedError) {
-    return ApplicationFailure.create({
-      type: 'WorkerCrashedError',
-      message: err.message,
-      nonRetryable: false,
-      details: [
-        {
-          typeChain: ['WorkerCrashedError', 'Error'],
-          errorName: 'WorkerCrashedError',
-          attempt,
-          kind: err.kind,
-        } satisfies TaskFailureDetails,
-      ],
-      cause: err,
-    });
-  }
-  let typeChain: string[];
-  let type: string;
-  let errorName: string;
-  let message: string;
-  if (err instanceof TaskError) {
-    // From the pool: the thrown error's class name and chain, reconstructed across the thread.
-    typeChain = [...err.typeChain];
-    type = err.errorType;
-    errorName = err.errorType;
-    message = err.cause instanceof Error ? err.cause.message : err.message;
-  } else {
-    typeChain = errorTypeChain(err);
-    const ctorName =
-      typeof err === 'object' && err !== null
-        ? (err as { constructor?: { name?: unknown } }).constructor?.name
-        : undefined;
-    type =
-      typeof ctorName === 'string' && ctorName !== '' && ctorName !== 'Object' ? ctorName : (typeChain[0] ?? 'Error');
-    errorName = err instanceof Error ? err.name : type;
-    message = messageOf(err);
-  }
-  const retryable = matchesRetryExceptions(wire.retryExceptions, err);
-  const opts: Parameters<typeof ApplicationFailure.create>[0] = {
-    type,
-    message,
-    nonRetryable: !retryable,
-    details: [{ typeChain, errorName, attempt } satisfies TaskFailureDetails],
-  };
-  if (err instanceof Error) opts.cause = err;
-  return ApplicationFailure.create(opts);
 }

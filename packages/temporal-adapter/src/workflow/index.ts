@@ -5,3 +5,6 @@ export type { AnyFunction, RemoteActivity, RemoteActivities, RemoteResult } from
 export { taskQueueName, resourceClassKey } from '../shared/naming.js';
 export { TEMPORAL_METADATA_NAMESPACE } from '../shared/activity-settings.js';
 export type { TemporalActivitySettings } from '../shared/activity-settings.js';
+export { toTaskFailure } from '../shared/failures.js';
+export { TaskTimeoutError } from '../shared/errors.js';
+export type { TaskTimeoutType } from '../shared/errors.js';

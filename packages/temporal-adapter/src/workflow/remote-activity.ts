@@ -9,6 +9,7 @@ import type { TaskOptions } from '@taskfit/core';
 import { encodeTaskEnvelope } from '../shared/envelope.js';
 import { toActivityPlan } from '../shared/plan.js';
 import type { ActivityPlan } from '../shared/plan.js';
+import { explainTimeout } from '../shared/timeouts.js';
 
 /** Any activity function type. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,7 +29,10 @@ export interface RemoteActivity<F extends AnyFunction = AnyFunction> {
   /**
    * Schedules the activity and resolves to its result. With `numReturns: n > 1` the activity
    * must return an array of n values (checked by the worker) and the call resolves to it;
-   * with `numReturns: 0` it resolves to `undefined`.
+   * with `numReturns: 0` it resolves to `undefined`. Rejects with Temporal's `ActivityFailure`;
+   * a timeout's `cause` is then an `ApplicationFailure` whose `type` names the taskfit error
+   * (`TaskTimeoutError`, `WorkerCrashedError`, `InfeasibleTaskError`) and whose own `cause` is
+   * Temporal's `TimeoutFailure` (see `toTaskFailure`).
    */
   remote(...args: Parameters<F>): Promise<RemoteResult<F>>;
   /** The Temporal activity options a call would use under `taskQueueBase` (for inspection). */
@@ -66,7 +70,12 @@ class RemoteActivityImpl<F extends AnyFunction> implements RemoteActivity<F> {
     }
     const fn = this.cachedProxy[this.activityType];
     if (fn === undefined) throw new TypeError(`no activity proxy for ${this.activityType}`);
-    const result = await fn(encodeTaskEnvelope(this.plan.wire, args));
+    let result: unknown;
+    try {
+      result = await fn(encodeTaskEnvelope(this.plan.wire, args));
+    } catch (err) {
+      throw explainTimeout(err, this.plan.timedOut(this.plan.taskQueue(base)));
+    }
     return (this.plan.numReturns === 0 ? undefined : result) as RemoteResult<F>;
   }
 }

@@ -13,15 +13,13 @@ import { INSTALL_HINT, findTemporalCli } from '../../../../scripts/temporal-cli.
 export { findTemporalCli };
 
 /**
- * Starts a local dev server (a fresh one per call) and returns the SDK's test environment.
- * The caller must `teardown()` it.
+ * Starts a local dev server (a fresh one per call) with the server's default settings — the
+ * default long poll (a minute) included: nothing in taskfit may depend on a shorter one — and
+ * returns the SDK's test environment. The caller must `teardown()` it.
  */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli();
-  const server = {
-    log: { format: 'pretty', level: 'error' },
-    extraArgs: ['--dynamic-config-value', 'matching.longPollExpirationInterval="5s"'],
-  };
+  const server = { log: { format: 'pretty', level: 'error' } };
   if (cli !== undefined) {
     return await TestWorkflowEnvironment.createLocal({
       server: { ...server, executable: { type: 'existing-path', path: cli } },
