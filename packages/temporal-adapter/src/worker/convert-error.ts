@@ -14,7 +14,8 @@ export function isAbortError(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
 }
 
-function messageOf(err: unknown): string {
+/** A failure's message, whatever was thrown. */
+export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   try {
     return typeof err === 'string' ? err : JSON.stringify(err);

@@ -15,7 +15,7 @@ import { NUM_RETURNS_MISMATCH } from '../shared/failures.js';
 import type { TaskFailureDetails } from '../shared/failures.js';
 import { setTaskContext } from './context.js';
 import type { TaskContext } from './context.js';
-import { convertError, isAbortError } from './convert-error.js';
+import { convertError, isAbortError, messageOf } from './convert-error.js';
 import type { LedgerGate } from './ledger-gate.js';
 import type { QueueSlots } from './poll-gate.js';
 import { runInPool } from './pool-runner.js';
