@@ -3,7 +3,7 @@
  * (by the naming rule), the retry policy, the timeouts, and the wire options for the worker.
  */
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
-import { resolveTaskOptions, resourceDemand, TaskOptionsError } from '@taskfit/core';
+import { resolveTaskOptions, resourceDemand, retryExceptionNames, TaskOptionsError } from '@taskfit/core';
 import type { TaskOptions, TaskOptionsIssue } from '@taskfit/core';
 import { ACTIVITY_SETTING_DEFAULTS, resolveActivitySettings } from './activity-settings.js';
 import type { ResolvedActivitySettings } from './activity-settings.js';
@@ -80,10 +80,8 @@ export function toActivityPlan(options: TaskOptions): ActivityPlan {
   if (issues.length > 0 || settings === undefined) throw new TaskOptionsError(issues);
 
   const demand = resourceDemand(options);
-  const retryExceptions =
-    typeof resolved.retryExceptions === 'boolean'
-      ? resolved.retryExceptions
-      : resolved.retryExceptions.map((m) => (typeof m === 'string' ? m : m.name));
+  // Class names as validation read them (a class's `name` getter is not called again).
+  const retryExceptions = retryExceptionNames(resolved.retryExceptions);
   const numReturns = resolved.numReturns as number;
   const wire: TaskWireOptions = {
     v: 1,
