@@ -339,7 +339,7 @@ export class Engine {
     }
     const s = this.threads.get(w.id);
     a.thread = s;
-    s.running++;
+    this.threads.took(s, a, w.currentUsage === 0);
     t.phase = Phase.Running;
     t.threadId = w.id;
     this.handed--;
@@ -412,7 +412,7 @@ export class Engine {
         this.#maybeDrain();
       });
     else if (t.phase === Phase.Settled || t.port === undefined || failure !== undefined) this.#release(a);
-    if (s !== undefined) this.threads.settled(s);
+    if (s !== undefined) this.threads.settled(s, a);
     if (t.phase !== Phase.Settled) {
       if (t.cancelled !== undefined) this.#fail(t, this.#cancelError(t), 'TaskCancelledError');
       else if (t.port === undefined) this.#outcome(t, failure, value);
@@ -554,7 +554,11 @@ export class Engine {
     if (t.phase === Phase.Handed) {
       if (t.abort !== undefined) t.abort.abort();
       else this.#withdraw(t);
-    } else if (t.phase === Phase.Running) t.abort!.abort();
+    } else if (t.phase === Phase.Running && t.live?.offThread !== true) {
+      // Piscina would terminate the task's thread — which, once the task has finished there, may
+      // already run the next task: then only the result is dropped.
+      t.abort!.abort();
+    }
     this.#fail(t, this.#cancelError(t), 'TaskCancelledError');
     this.pump();
     this.#maybeDrain();

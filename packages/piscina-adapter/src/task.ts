@@ -35,6 +35,8 @@ export interface Attempt {
   thread: ThreadState | undefined;
   /** Piscina has settled it (or TaskPool withdrew it from Piscina's queue). */
   over: boolean;
+  /** It finished on its thread (the thread took another task) and Piscina is settling it. */
+  offThread?: boolean;
 }
 
 export class Task {

@@ -13,13 +13,16 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import type { Attempt } from './task.js';
 import type { StaticContext } from './wire.js';
 
 export interface ThreadState {
   readonly id: number;
   readonly worker: Worker | undefined;
-  /** TaskPool's attempts on the thread. */
+  /** TaskPool's attempts on the thread (not settled yet). */
   running: number;
+  /** Those attempts. */
+  readonly attempts: Set<Attempt>;
   /** Calls per `file#export` (functions with `maxCalls` only). */
   calls: Map<string, number> | undefined;
   /** Spec ids whose static context the thread has cached. */
@@ -91,7 +94,7 @@ export class Threads {
     let s = this.#byId.get(id);
     if (s === undefined) {
       const worker = this.#piscina().threads.find((w) => w.threadId === id);
-      s = { id, worker, running: 0, calls: undefined, seen: undefined, retiring: false };
+      s = { id, worker, running: 0, attempts: new Set(), calls: undefined, seen: undefined, retiring: false };
       this.#byId.set(id, s);
       worker?.once('exit', () => this.#forget(id));
     }
@@ -126,8 +129,19 @@ export class Threads {
     this.retiring.add(s.id);
   }
 
+  /**
+   * Piscina gives the thread a task while it runs no other (`idle`): every attempt TaskPool still
+   * counts on it has finished there and is only settling. Then the new attempt is on the thread.
+   */
+  took(s: ThreadState, a: Attempt, idle: boolean): void {
+    if (idle) for (const prev of s.attempts) prev.offThread = true;
+    s.attempts.add(a);
+    s.running++;
+  }
+
   /** An attempt on the thread settled: a retiring thread with none left is terminated. */
-  settled(s: ThreadState): void {
+  settled(s: ThreadState, a: Attempt): void {
+    s.attempts.delete(a);
     s.running--;
     if (s.retiring && s.running <= 0) void s.worker?.terminate();
   }
