@@ -269,6 +269,12 @@ describe('threads between minThreads and maxThreads', () => {
     await Promise.all([plain, own]);
   });
 
+  it('tasks that share a thread each keep their own getTaskContext() across awaits', async () => {
+    const pool = makePool({ resources: { CPU: 1 }, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 2 });
+    const ids = await Promise.all([pool.run(60, { name: 'idAfter' }), pool.run(30, { name: 'idAfter' })]);
+    expect(ids).toEqual(pool.listTasks({ name: 'idAfter' }).map((t) => t.taskId));
+  });
+
   it('without resources, run() dispatches at once: a caller blocking in Atomics.wait does not deadlock', async () => {
     const pool = track(new TaskPool({ filename: fixture('cjs/notify.cjs') }));
     const buf = new Int32Array(new SharedArrayBuffer(4));
