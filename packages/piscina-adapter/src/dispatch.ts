@@ -6,12 +6,74 @@
  * `taskQueue` is shown each task as the caller submitted it — `task`, `filename`, `name`, the
  * caller's `[Piscina.queueOptionsSymbol]` — and so is a custom `loadBalancer`.
  */
+import { MessageChannel } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { PiscinaLoadBalancer, PiscinaTask, PiscinaWorker, TaskQueue } from './options.js';
+import type { Holding } from './ledger.js';
+import type { PiscinaLoadBalancer, PiscinaTask, PiscinaWorker, PoolConfig, TaskQueue } from './options.js';
+import { attemptEnv } from './spec.js';
 import { Phase } from './task.js';
 import type { Task } from './task.js';
+import { CallMode } from './wire.js';
+import type { Envelope, StreamMessage } from './wire.js';
 
 const QUEUE_OPTIONS: symbol = Piscina.queueOptionsSymbol;
+const NO_DEVICES: readonly string[] = Object.freeze([]);
+
+/**
+ * The message an attempt is posted as, and its transfer list. The Task rides along under
+ * Piscina's queue-options symbol (for the queue and balancer); structured clone drops symbol
+ * keys, so the thread never sees it. A streaming task gets the port its items travel on.
+ */
+export function envelopeOf(
+  t: Task,
+  holding: Holding,
+  config: Pick<PoolConfig, 'filename' | 'concurrentTasksPerWorker' | 'baseEnv'>,
+): { envelope: Envelope; transferList: readonly Transferable[] | undefined } {
+  const spec = t.spec;
+  // One object shape for every envelope.
+  const envelope: Envelope = {
+    n: t.exportName,
+    a: t.args,
+    m: t.mode,
+    i: t.seq,
+    t: t.attempt,
+    s: spec.id,
+    [QUEUE_OPTIONS]: t,
+  };
+  if (t.file !== config.filename) envelope.f = t.file;
+  if (!t.abortable && config.concurrentTasksPerWorker > 1) envelope.x = 1;
+  if (spec.gpu) envelope.g = holding.gpuIds;
+  const env = attemptEnv(spec, spec.gpu ? holding.visibleDevices : NO_DEVICES, config.baseEnv);
+  if (env !== undefined) {
+    envelope.e = env;
+    if (spec.envVars !== undefined) {
+      const vars: Record<string, string> = {};
+      for (const k of Object.keys(spec.envVars)) vars[k] = env[k]!;
+      envelope.r = { envVars: vars };
+    }
+  }
+  let transferList = t.transferList;
+  if (t.mode === CallMode.Stream) {
+    const ch = new MessageChannel();
+    t.port = ch.port1;
+    envelope.p = ch.port2;
+    transferList = [ch.port2];
+    ch.port1.on('message', (m: StreamMessage) => {
+      if ('v' in m) {
+        t.streamed++;
+        t.stream!.push({ value: m.v });
+      } else {
+        ch.port1.close();
+        if (t.port === ch.port1) t.port = undefined;
+        const d = t.deferred;
+        t.deferred = undefined;
+        d?.();
+      }
+    });
+  }
+  return { envelope, transferList };
+}
 
 /** The TaskPool task a Piscina task object (TaskInfo, or its balancer view) carries, if any. */
 export function taskOf(piscinaTask: object): Task | undefined {

@@ -9,11 +9,10 @@
  * so events never show more in use than the ledger holds.
  */
 import { fileURLToPath } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InfeasibleTaskError, TaskError, matchesRetryExceptions } from '@taskfit/core';
 import { AdmissionQueue } from './admission.js';
-import { PiscinaQueue, makeBalancer } from './dispatch.js';
+import { PiscinaQueue, envelopeOf, makeBalancer } from './dispatch.js';
 import { PiscinaText, cancelError, classify, crashError, taskError } from './failure.js';
 import type { Failure } from './failure.js';
 import { State, TaskHistory } from './history.js';
@@ -21,17 +20,15 @@ import type { Ledger } from './ledger.js';
 import type { Holding } from './ledger.js';
 import type { PiscinaWorker, PoolConfig } from './options.js';
 import { backoffDelay } from './retry.js';
-import { attemptEnv } from './spec.js';
 import { Api, Phase } from './task.js';
 import type { Attempt, Task } from './task.js';
 import { Threads } from './threads.js';
 import { Timing } from './compat.js';
 import { CallMode } from './wire.js';
-import type { Envelope, StaticContext, StreamMessage } from './wire.js';
+import type { Envelope, StaticContext } from './wire.js';
 
 // A CommonJS shim (see worker/loader.cts) that imports the ESM wrapper worker/entry.js.
 const ENTRY = fileURLToPath(new URL('./worker/loader.cjs', import.meta.url));
-const QUEUE_OPTIONS: symbol = Piscina.queueOptionsSymbol;
 const NO_DEVICES: readonly string[] = Object.freeze([]);
 const noop = (): void => {};
 
@@ -249,48 +246,7 @@ export class Engine {
     this.#live++;
     if (t.record !== undefined)
       this.history.submitted(t.record, holding.resources, spec.gpu ? holding.gpuIds : NO_DEVICES);
-    // The Task rides along under Piscina's queue-options symbol (for the queue and balancer);
-    // structured clone drops symbol keys, so the thread never sees it. One object shape.
-    const envelope: Envelope = {
-      n: t.exportName,
-      a: t.args,
-      m: t.mode,
-      i: t.seq,
-      t: t.attempt,
-      s: spec.id,
-      [QUEUE_OPTIONS]: t,
-    };
-    if (t.file !== this.config.filename) envelope.f = t.file;
-    if (!t.abortable && this.config.concurrentTasksPerWorker > 1) envelope.x = 1;
-    if (spec.gpu) envelope.g = holding.gpuIds;
-    const env = attemptEnv(spec, spec.gpu ? holding.visibleDevices : NO_DEVICES, this.config.baseEnv);
-    if (env !== undefined) {
-      envelope.e = env;
-      if (spec.envVars !== undefined) {
-        const vars: Record<string, string> = {};
-        for (const k of Object.keys(spec.envVars)) vars[k] = env[k]!;
-        envelope.r = { envVars: vars };
-      }
-    }
-    let transferList = t.transferList;
-    if (t.mode === CallMode.Stream) {
-      const ch = new MessageChannel();
-      t.port = ch.port1;
-      envelope.p = ch.port2;
-      transferList = [ch.port2];
-      ch.port1.on('message', (m: StreamMessage) => {
-        if ('v' in m) {
-          t.streamed++;
-          t.stream!.push({ value: m.v });
-        } else {
-          ch.port1.close();
-          if (t.port === ch.port1) t.port = undefined;
-          const d = t.deferred;
-          t.deferred = undefined;
-          d?.();
-        }
-      });
-    }
+    const { envelope, transferList } = envelopeOf(t, holding, this.config);
     t.envelope = envelope;
     const signal = t.abortable ? (t.abort = new AbortController()).signal : undefined;
     let p: Promise<unknown>;
