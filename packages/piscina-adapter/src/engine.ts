@@ -166,7 +166,8 @@ export class Engine {
     const waiting = this.admission.size + this.queue.size;
     const limit = this.config.maxQueue;
     if (waiting > 0) {
-      if (waiting >= limit + this.pendingCapacity()) return this.#fail(t, this.#queueFull(), undefined);
+      if (limit !== Infinity && waiting >= limit + this.pendingCapacity())
+        return this.#fail(t, this.#queueFull(), undefined);
       if (this.admission.size > 0) return this.#wait(t);
     }
     const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
