@@ -32,9 +32,22 @@ const ENTRY = fileURLToPath(new URL('./worker/loader.cjs', import.meta.url));
 const NO_DEVICES: readonly string[] = Object.freeze([]);
 const noop = (): void => {};
 
-/** Snapshot of a task's arguments: primitives as they are, anything else structured-cloned. */
-function snapshot(args: unknown): unknown {
-  return args === null || typeof args !== 'object' ? args : structuredClone(args);
+/**
+ * Copies a task's arguments (structured clone; primitives as they are) so that the task no longer
+ * sees the caller's changes. Arguments that cannot be cloned are kept as they are: posting them
+ * fails the attempt with a DataCloneError, as in Piscina.
+ */
+export function snapshotArgs(t: Task): void {
+  if (t.snapshot || t.transferList !== undefined) return;
+  const args = t.args;
+  if (args !== null && typeof args === 'object') {
+    try {
+      t.args = structuredClone(args);
+    } catch {
+      return;
+    }
+  }
+  t.snapshot = true;
 }
 
 export class Engine {
@@ -189,18 +202,11 @@ export class Engine {
     return new Error(this.config.maxQueue === 0 ? PiscinaText.noQueue : PiscinaText.queueAtLimit);
   }
 
-  /** Waits in the admission queue (arguments snapshotted: the caller may reuse its objects). */
+  /** Waits in the admission queue (arguments copied: the caller may reuse its objects). */
   #wait(t: Task): void {
-    this.#snapshot(t);
+    snapshotArgs(t);
     this.admission.push(t);
     this.pump();
-  }
-
-  #snapshot(t: Task): void {
-    if (!t.snapshot && t.transferList === undefined) {
-      t.args = snapshot(t.args);
-      t.snapshot = true;
-    }
   }
 
   /** (Re-)enters the admission queue: a retry, or a task whose ObjectRef arguments resolved. */
@@ -266,9 +272,9 @@ export class Engine {
       (err: unknown) => this.#settled(attempt, false, err),
     );
     // Queued in Piscina: from now on it must not see the caller's later changes.
-    if (t.phase === Phase.Handed && !t.snapshot && t.transferList === undefined) {
-      envelope.a = t.args = snapshot(t.args);
-      t.snapshot = true;
+    if (t.phase === Phase.Handed && !t.snapshot) {
+      snapshotArgs(t);
+      envelope.a = t.args;
     }
   }
 

@@ -23,7 +23,7 @@ import type {
 } from '@taskfit/core';
 import { onAbort, readRunArgs, signalState, unwrapMovable } from './compat.js';
 import type { PoolHistogram, TaskRunOptions } from './compat.js';
-import { Engine } from './engine.js';
+import { Engine, snapshotArgs } from './engine.js';
 import { cancelError, PiscinaText } from './failure.js';
 import type { TaskFilter, TaskInfo, TaskPoolEvents, TaskSummary } from './events.js';
 import { State, TaskRecord } from './history.js';
@@ -215,7 +215,7 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
         engine.cancel(t, `aborted: ${String(reason)}`, reason);
       });
     }
-    if (spec.maxRetries !== 0 && transferList === undefined) this.#keepArgs(t);
+    if (spec.maxRetries !== 0 && transferList === undefined) snapshotArgs(t);
     engine.submit(t);
     engine.maybeDrain();
     return t.promise as Promise<R>;
@@ -531,7 +531,7 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
     engine.accept(t);
     const refs = args.some((a) => a instanceof ObjectRef);
     if (!refs) {
-      if (spec.maxRetries !== 0) this.#keepArgs(t);
+      if (spec.maxRetries !== 0) snapshotArgs(t);
       engine.submit(t);
       engine.maybeDrain();
       return out;
@@ -561,16 +561,6 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       },
     );
     return out;
-  }
-
-  /** Copies the arguments at submission, so every attempt (and a queued one) sees what the caller submitted. */
-  #keepArgs(t: Task): void {
-    try {
-      t.args = t.args === null || typeof t.args !== 'object' ? t.args : structuredClone(t.args);
-      t.snapshot = true;
-    } catch {
-      // Not cloneable: the attempt reports it (Piscina rejects what it cannot send).
-    }
   }
 
   #task(

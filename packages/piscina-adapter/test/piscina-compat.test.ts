@@ -106,6 +106,18 @@ describe('run() arguments, like Piscina', () => {
     }
   });
 
+  it('a task that cannot be cloned rejects (never throws), whether it waits or not', async () => {
+    const pool = makePool({ resources: { CPU: 1 }, maxThreads: 1 });
+    const rel = latch();
+    const busy = pool.run(rel, { name: 'hold' });
+    let waiting: Promise<unknown> | undefined;
+    expect(() => (waiting = pool.run({ f: () => 1 }, { name: 'echo' }))).not.toThrow();
+    open(rel);
+    await busy;
+    await expect(waiting).rejects.toMatchObject({ errorType: 'DataCloneError' });
+    await expect(pool.run({ f: () => 1 }, { name: 'echo' })).rejects.toMatchObject({ errorType: 'DataCloneError' });
+  });
+
   it('a named task can be a property of a function export (module.exports = a; a.b = b)', async () => {
     const pool = makePool({ filename: fixture('cjs/multiple.cjs') });
     expect(await pool.run({})).toBe('a');

@@ -40,8 +40,10 @@ describe("Piscina's test suite", () => {
   );
 
   it('each deliberate difference is named in the README, under "Coming from Piscina", with its reason', () => {
-    const readme = readFileSync(README, 'utf8');
-    const section = readme.slice(readme.indexOf('## Coming from Piscina'));
+    // Markdown reflows text: compare with runs of whitespace collapsed.
+    const readme = readFileSync(README, 'utf8').replace(/\s+/g, ' ');
+    const section = readme.slice(readme.indexOf('## Coming from Piscina'), readme.indexOf('## API'));
+    expect(section).toContain('### What changes');
     for (const d of differences) expect(section).toContain(d.name);
   });
 });
