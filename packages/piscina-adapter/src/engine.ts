@@ -258,10 +258,10 @@ export class Engine {
     const signal = t.abortable ? (t.abort = new AbortController()).signal : undefined;
     let p: Promise<unknown>;
     try {
-      p = this.piscina.run(envelope, {
-        ...(transferList === undefined ? {} : { transferList: transferList as never }),
-        ...(signal === undefined ? {} : { signal }),
-      });
+      p =
+        transferList === undefined && signal === undefined
+          ? this.piscina.run(envelope)
+          : this.piscina.run(envelope, { transferList: transferList as never, signal: signal ?? null });
     } catch (err) {
       // Piscina could not start a thread for it (e.g. an invalid execArgv): the attempt fails.
       this.queue.removeTask(t);

@@ -42,6 +42,7 @@ export type { TaskRunOptions, AbortSignalLike, PoolHistogram, HistogramSummary }
 
 const QUEUE_OPTIONS: symbol = Piscina.queueOptionsSymbol;
 const noop = (): void => {};
+const newRecord = (id: string, name: string): TaskRecord => new TaskRecord(id, name);
 
 /** Resource ledger snapshot, in the units the user wrote. */
 export interface ResourceSnapshot {
@@ -106,6 +107,8 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
   readonly #specs = new WeakMap<TaskOptions, TaskSpec>();
   readonly #start = performance.now();
   #seq = 0;
+  /** What a Task's `cancel()` (its ObjectRefs') calls. */
+  readonly #cancel = (t: Task, reason: string): boolean => this.#engine.cancel(t, reason);
   #histogram: PoolHistogram | undefined;
   #closed: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
@@ -585,8 +588,8 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       transferList: extra.transferList,
       queueOptions: extra.queueOptions,
       abortable: extra.abortable,
-      record: (id, name) => new TaskRecord(id, name),
-      cancel: (t, reason) => engine.cancel(t, reason),
+      record: newRecord,
+      cancel: this.#cancel,
     });
   }
 
