@@ -167,6 +167,40 @@ describe('run() arguments, like Piscina', () => {
   });
 });
 
+describe('custom load balancer', () => {
+  it('is shown each task as the caller submitted it, and may decline', async () => {
+    const seen: { name: string; filename: string; options: unknown }[] = [];
+    let declined = false;
+    const pool = makePool({
+      resources: { CPU: 2 },
+      maxThreads: 2,
+      loadBalancer: (task, workers) => {
+        const options = (task as unknown as Record<symbol, unknown>)[Piscina.queueOptionsSymbol];
+        seen.push({ name: task.name, filename: task.filename, options });
+        if (!declined) {
+          declined = true;
+          return null; // Piscina starts a thread and asks again
+        }
+        return workers.find((w) => w.currentUsage === 0) ?? null;
+      },
+    });
+    const out = await pool.run({ a: 1, [Piscina.queueOptionsSymbol]: { lane: 'x' } }, { name: 'echo' });
+    expect((out as [{ a: number }])[0].a).toBe(1);
+    expect(seen[0]).toEqual({ name: 'echo', filename: fixture('tasks.mjs'), options: { lane: 'x' } });
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("'error' with no listener", () => {
+  it('is dropped, not thrown: the pool replaces the thread and goes on', async () => {
+    const pool = makePool({ filename: fixture('cjs/eval.cjs'), resources: { CPU: 1 }, minThreads: 1, maxThreads: 1 });
+    const destroyed = once(pool, 'workerDestroy');
+    expect(await pool.run('setTimeout(() => { throw new Error("late") }, 5); 1')).toBe(1);
+    await destroyed;
+    expect(await pool.run('2')).toBe(2);
+  });
+});
+
 describe('abort signals, like Piscina', () => {
   it('an EventEmitter signal aborts a running and a queued task; the listener is removed after', async () => {
     const pool = makePool({ resources: { CPU: 1 }, maxThreads: 1 });
