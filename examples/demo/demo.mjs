@@ -52,7 +52,7 @@ console.log(`node: ${formatResources(resources)}`);
 console.log(gpuNote);
 console.log('');
 
-// Threads: enough for the fractional tasks that fit at once (TaskPool's default is one per CPU).
+// Threads: up to 6, enough for the fractional tasks that fit at once (Piscina's default is 1.5 per CPU).
 const pool = new TaskPool({
   filename: new URL('./tasks.mjs', import.meta.url).href,
   resources,

@@ -1,6 +1,16 @@
 // Public API of @taskfit/piscina-adapter. One explicit barrel: everything not listed here is internal.
 export { TaskPool } from './pool.js';
-export type { TaskPoolOptions, TaskRunOptions, ResourceSnapshot, PoolRemoteFunction } from './pool.js';
+export type {
+  TaskPoolOptions,
+  TaskRunOptions,
+  ResourceSnapshot,
+  PoolRemoteFunction,
+  FilledOptions,
+  AbortSignalLike,
+  PoolHistogram,
+  HistogramSummary,
+  TaskPoolEmitterEvents,
+} from './pool.js';
 export { ObjectRef, ObjectRefGenerator } from './object-ref.js';
 export { RETRY_METADATA_KEY } from './retry.js';
 export type { RetryBackoff } from './retry.js';

@@ -2,7 +2,7 @@
  * A task's options compiled once (validated, defaults filled, demand computed, runtime env
  * checked) so that each submission only reads them.
  */
-import { TaskOptionsError, compileDemand, expandEnvVars, resolveTaskOptions, resourceDemand } from '@taskfit/core';
+import { TaskOptionsError, compileDemand, resolveTaskOptions, resourceDemand, taskEnvVars } from '@taskfit/core';
 import type {
   ErrorMatcher,
   ResolvedTaskOptions,
@@ -10,6 +10,7 @@ import type {
   SchedulingStrategy,
   TaskOptions,
 } from '@taskfit/core';
+import { plain } from './ledger.js';
 import { parseRetryBackoff } from './retry.js';
 import type { RetryBackoff } from './retry.js';
 
@@ -35,11 +36,16 @@ export interface TaskSpec {
   readonly maxCalls: number;
   readonly visible: boolean;
   readonly numReturns: number | 'streaming';
-  /** `runtimeEnv.envVars` as written (expanded at each submission). */
+  /** `runtimeEnv.envVars` as written (expanded per attempt). */
   readonly envVars: Readonly<Record<string, string>> | undefined;
-  /** Whether any envVars value contains `$` (needs expansion). */
-  readonly expand: boolean;
   readonly gpu: boolean;
+  /**
+   * A task declared with options (the Ray model): it sets its attempt's environment (core's
+   * `taskEnvVars`: envVars, CUDA_VISIBLE_DEVICES, OMP_NUM_THREADS) and may be cancelled while it
+   * runs, so it runs alone on its thread. A bare Piscina `run()` is not isolated: it leaves the
+   * thread's environment as the pool set it and may share a thread (`concurrentTasksPerWorker`).
+   */
+  readonly isolated: boolean;
 }
 
 function strategyKey(s: SchedulingStrategy): string {
@@ -48,14 +54,7 @@ function strategyKey(s: SchedulingStrategy): string {
   return JSON.stringify(s);
 }
 
-/**
- * Compiles options. Everything but `runtimeEnv.envVars` in a runtime env is rejected: worker
- * threads share one process, so a working directory, packages or containers cannot be applied
- * per task (and `process.chdir()` is not allowed in worker threads).
- * @throws TaskOptionsError
- */
-export function compileSpec(options: TaskOptions): TaskSpec {
-  const resolved = resolveTaskOptions(options);
+function build(resolved: ResolvedTaskOptions, isolated: boolean): TaskSpec {
   const env = resolved.runtimeEnv;
   if (env !== undefined) {
     const bad = Object.keys(env).filter((k) => k !== 'envVars' && env[k] !== undefined);
@@ -72,7 +71,7 @@ export function compileSpec(options: TaskOptions): TaskSpec {
       );
     }
   }
-  const demand = resourceDemand(resolved);
+  const demand = plain(resourceDemand(resolved));
   const strategy = resolved.schedulingStrategy;
   const envVars = env?.envVars !== undefined && Object.keys(env.envVars).length > 0 ? env.envVars : undefined;
   const keys = Object.keys(demand).sort();
@@ -92,21 +91,47 @@ export function compileSpec(options: TaskOptions): TaskSpec {
     visible: resolved.enableTaskEvents,
     numReturns: resolved.numReturns,
     envVars,
-    expand: envVars !== undefined && Object.values(envVars).some((v) => v.includes('$')),
     gpu: (demand.GPU ?? 0) > 0,
+    isolated,
   };
 }
 
-/** The environment variables of one attempt: expanded envVars plus CUDA_VISIBLE_DEVICES for GPU tasks. */
-export function attemptEnv(spec: TaskSpec, visibleDevices: readonly string[]): Record<string, string> | undefined {
-  if (spec.envVars === undefined && !spec.gpu) return undefined;
-  const out: Record<string, string> = {};
-  if (spec.envVars !== undefined) {
-    for (const k of Object.keys(spec.envVars)) {
-      const v = spec.envVars[k]!;
-      out[k] = spec.expand ? expandEnvVars(v, process.env) : v;
-    }
-  }
-  if (spec.gpu) out.CUDA_VISIBLE_DEVICES = visibleDevices.join(',');
-  return out;
+/**
+ * Compiles task options. Everything but `runtimeEnv.envVars` in a runtime env is rejected:
+ * worker threads share one process, so a working directory, packages or containers cannot be
+ * applied per task (and `process.chdir()` is not allowed in worker threads).
+ * @throws TaskOptionsError
+ */
+export function compileSpec(options: TaskOptions): TaskSpec {
+  return build(resolveTaskOptions(options), true);
+}
+
+/**
+ * The spec of a bare Piscina `run()` (no task options): Piscina's semantics — one attempt, the
+ * thread's environment untouched, may share a thread. It holds `1 / concurrentTasksPerWorker`
+ * CPU: tasks that share a thread share its CPU, as concurrent calls of a Ray async actor do.
+ */
+export function bareSpec(concurrentTasksPerWorker: number): TaskSpec {
+  const numCpus = Math.round(10_000 / concurrentTasksPerWorker) / 10_000;
+  return build(resolveTaskOptions({ numCpus, maxRetries: 0 }), false);
+}
+
+/**
+ * The environment variables one attempt sets on its thread (core's `taskEnvVars` over the
+ * thread's starting environment `baseEnv`), or undefined for a bare task.
+ */
+export function attemptEnv(
+  spec: TaskSpec,
+  visibleDevices: readonly string[],
+  baseEnv: Readonly<Record<string, string | undefined>>,
+): Record<string, string> | undefined {
+  if (!spec.isolated) return undefined;
+  return taskEnvVars(
+    {
+      envVars: spec.envVars,
+      numCpus: spec.resolved.numCpus,
+      visibleDevices: spec.gpu ? visibleDevices : undefined,
+    },
+    baseEnv,
+  );
 }

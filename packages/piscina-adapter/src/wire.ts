@@ -1,4 +1,5 @@
-import type { MessagePort } from 'node:worker_threads';
+import { types } from 'node:util';
+import { MessagePort } from 'node:worker_threads';
 import { errorTypeChain } from '@taskfit/core';
 
 /**
@@ -54,6 +55,8 @@ export interface Envelope {
   m: CallMode;
   /** Task sequence number (the id is `idPrefix + i`). */
   i: number;
+  /** 1: the task may share its thread with others (its context is kept per task across awaits). */
+  x?: 1;
   /** Attempt. */
   t: number;
   /** Spec id (key of the cached static context). */
@@ -62,9 +65,9 @@ export interface Envelope {
   C?: true;
   /** Static context of spec `s`, when this thread has not seen it yet. */
   S?: StaticContext;
-  /** file:// URL of the module when it is not the pool's default. */
+  /** Path of the module when it is not the pool's default. */
   f?: string;
-  /** The pool's default module, declared to a thread on its first task. */
+  /** Path of the pool's default module, declared to a thread on its first task. */
   d?: string;
   /** GPU ids (GPU tasks only). */
   g?: readonly number[] | readonly string[];
@@ -145,4 +148,58 @@ export function reviveError(w: WireError): Error {
   Object.assign(e, w.props);
   Object.defineProperty(e, 'typeChain', { value: w.typeChain, configurable: true, writable: true, enumerable: false });
   return e;
+}
+
+/**
+ * Why `value` cannot be structured-cloned to another thread — `'generator'` for a generator
+ * object, else a sentence naming the path and the type — or undefined. Looks at up to 10,000
+ * values (a result bigger than that costs far more to clone than to check).
+ */
+export function unsendable(value: unknown, root = 'the result'): string | undefined {
+  let budget = 10_000;
+  const seen = new Set<object>();
+  const walk = (v: unknown, path: string): string | undefined => {
+    if (--budget < 0) return undefined;
+    if (typeof v === 'function') return `${path} is a function`;
+    if (typeof v === 'symbol') return `${path} is a symbol`;
+    if (v === null || typeof v !== 'object') return undefined;
+    if (seen.has(v)) return undefined;
+    seen.add(v);
+    if (types.isProxy(v)) return `${path} is a Proxy`;
+    if (types.isGeneratorObject(v)) return path === root ? 'generator' : `${path} is a generator`;
+    if (types.isPromise(v)) return `${path} is a Promise`;
+    if (types.isWeakMap(v) || types.isWeakSet(v) || v instanceof WeakRef) return `${path} is a ${v.constructor.name}`;
+    if (v instanceof MessagePort) return `${path} is a MessagePort (return it with Piscina.move(port) to transfer it)`;
+    if (types.isAnyArrayBuffer(v) || ArrayBuffer.isView(v) || types.isDate(v) || types.isRegExp(v)) return undefined;
+    if (types.isMap(v)) {
+      for (const [k, x] of v) {
+        const why = walk(k, `a key of ${path}`) ?? walk(x, `${path}.get(${String(k)})`);
+        if (why !== undefined) return why;
+      }
+      return undefined;
+    }
+    if (types.isSet(v)) {
+      for (const x of v) {
+        const why = walk(x, `an item of ${path}`);
+        if (why !== undefined) return why;
+      }
+      return undefined;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const why = walk(v[i], `${path}[${i}]`);
+        if (why !== undefined) return why;
+      }
+      return undefined;
+    }
+    for (const k of Object.keys(v)) {
+      const why = walk((v as Record<string, unknown>)[k], `${path}.${k}`);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  };
+  const why = walk(value, root);
+  return why === undefined || why === 'generator'
+    ? why
+    : `${why} (a result must be structured-cloneable: no functions, symbols, Promises, WeakMaps, WeakSets, WeakRefs or generators)`;
 }

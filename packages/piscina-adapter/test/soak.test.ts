@@ -7,7 +7,13 @@ const FIXTURE = new URL('./fixtures/tasks.mjs', import.meta.url);
 
 describe('fault soak', () => {
   it('10,000 tasks, 5% crash their worker once: each completes exactly once with the right result, nothing leaked', async () => {
-    const pool = new TaskPool({ filename: FIXTURE, resources: { CPU: 4 }, maxThreads: 4, maxTaskHistory: 20_000 });
+    const pool = new TaskPool({
+      filename: FIXTURE,
+      resources: { CPU: 4 },
+      minThreads: 4,
+      maxThreads: 4,
+      maxTaskHistory: 20_000,
+    });
     const n = 10_000;
     let seed = 42; // fixed seed: reproducible failures
     const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;

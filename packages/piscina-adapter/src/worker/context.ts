@@ -1,8 +1,17 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Envelope, StaticContext, TaskContext } from '../wire.js';
 
 /** Shared across copies of this module in one thread (e.g. a bundled duplicate). */
 const SLOT = Symbol.for('taskfit.piscina.taskContext');
-type Slot = { current: Envelope | undefined; specs: Map<number, StaticContext>; ctx: TaskContext | undefined };
+type Slot = {
+  /** The task running now (tasks that run alone on the thread). */
+  current: Envelope | undefined;
+  specs: Map<number, StaticContext>;
+  /** `current`'s context, built on first use. */
+  ctx: TaskContext | undefined;
+  /** The context of tasks that share the thread, per task (set up on the first such task). */
+  shared?: AsyncLocalStorage<Envelope>;
+};
 const g = globalThis as unknown as Record<symbol, Slot | undefined>;
 export const slot: Slot = (g[SLOT] ??= { current: undefined, specs: new Map(), ctx: undefined });
 
@@ -14,13 +23,14 @@ const NONE: readonly number[] = Object.freeze([]);
  * `TaskPool` (for example at module load time).
  */
 export function getTaskContext(): TaskContext {
-  const m = slot.current;
+  const own = slot.shared?.getStore();
+  const m = own ?? slot.current;
   if (m === undefined) {
     throw new Error('getTaskContext() called outside a task: call it while a TaskPool task is running on this thread');
   }
-  if (slot.ctx !== undefined) return slot.ctx;
+  if (own === undefined && slot.ctx !== undefined) return slot.ctx;
   const st = slot.specs.get(m.s)!;
-  return (slot.ctx = Object.freeze({
+  const ctx = Object.freeze({
     taskId: `${st.idPrefix}${m.i}`,
     attempt: m.t,
     name: st.name ?? m.n,
@@ -29,5 +39,7 @@ export function getTaskContext(): TaskContext {
     gpuIds: m.g ?? NONE,
     acceleratorType: st.acceleratorType,
     runtimeEnv: m.r,
-  }));
+  });
+  if (own === undefined) slot.ctx = ctx;
+  return ctx;
 }

@@ -1,0 +1,170 @@
+/**
+ * The admission queue: tasks waiting for resources, and the fairness rule that picks which may
+ * start when the ledger changes.
+ *
+ * Waiting tasks sit in FIFO buckets, one per (demand, strategy). The oldest waiting task is
+ * tried first; when it does not fit, younger tasks that fit may start ahead of it ("backfill"),
+ * but each one that does counts as a bypass, and after `maxBypass` bypasses the oldest task
+ * holds a reservation: only tasks that fit beside its whole demand may still pass. A large task
+ * therefore waits for at most `maxBypass` overtakes plus the running tasks' completion.
+ *
+ * A reservation is held only against tasks: a head that could not fit even on an idle node
+ * (because placement groups hold what it needs) waits for a group to go, not for tasks to
+ * finish, and reserves nothing; a task placed in a placement group draws from its bundle, so it
+ * neither holds nor is blocked by a reservation of node capacity.
+ */
+import type { Ledger, Holding } from './ledger.js';
+import { Phase } from './task.js';
+import type { Task } from './task.js';
+
+/** What the queue decided for one task. */
+export type Admission = { task: Task; holding: Holding } | { task: Task; infeasible: string };
+
+/** FIFO of waiting tasks with one demand and strategy. */
+class Bucket {
+  readonly key: string;
+  items: Task[] = [];
+  head = 0;
+  constructor(key: string) {
+    this.key = key;
+  }
+  /** First task still waiting (cancelled tasks are dropped lazily). */
+  peek(): Task | undefined {
+    while (this.head < this.items.length) {
+      const t = this.items[this.head]!;
+      if (t.queued) return t;
+      this.head++;
+    }
+    return undefined;
+  }
+  shift(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+  get empty(): boolean {
+    return this.peek() === undefined;
+  }
+}
+
+const inGroup = (t: Task): boolean => typeof t.spec.strategy === 'object' && t.spec.strategy.type === 'placementGroup';
+
+export class AdmissionQueue {
+  readonly #maxBypass: number;
+  readonly #buckets = new Map<string, Bucket>();
+  /** Cached reference to the only bucket, when there is one. */
+  #sole: Bucket | undefined;
+  /** The sole bucket's head when it last had to wait, and the ledger version then. */
+  #waiting: Task | undefined;
+  #waitingLedger: Ledger | undefined;
+  #waitingVersion = -1;
+  #size = 0;
+
+  constructor(maxBypass: number) {
+    this.#maxBypass = maxBypass;
+  }
+
+  /** Tasks waiting for resources. */
+  get size(): number {
+    return this.#size;
+  }
+
+  push(t: Task): void {
+    t.phase = Phase.Queued;
+    t.queued = true;
+    let b = this.#buckets.get(t.spec.key);
+    if (b === undefined) this.#buckets.set(t.spec.key, (b = new Bucket(t.spec.key)));
+    b.items.push(t);
+    this.#size++;
+  }
+
+  /** A waiting task leaves the queue (cancelled): it is dropped lazily. */
+  remove(t: Task): void {
+    if (!t.queued) return;
+    t.queued = false;
+    this.#size--;
+  }
+
+  /** Decides at most one task: admitted (with its holding) or infeasible; undefined when none may start. */
+  next(ledger: Ledger): Admission | undefined {
+    const buckets = this.#buckets;
+    if (buckets.size === 0) return undefined;
+    if (buckets.size === 1) {
+      // Fast path: one kind of waiting task; FIFO within the bucket.
+      let b = this.#sole;
+      if (b === undefined || buckets.get(b.key) !== b) b = this.#sole = buckets.values().next().value!;
+      const t = b.peek();
+      if (t === undefined) {
+        buckets.clear();
+        return undefined;
+      }
+      // The same head waited and nothing was granted or freed since (e.g. a burst of submissions
+      // behind it): it would wait again.
+      if (t === this.#waiting && ledger === this.#waitingLedger && ledger.version === this.#waitingVersion)
+        return undefined;
+      const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
+      if (r.status === 'waiting') {
+        t.feasibilityChecked = true;
+        this.#waiting = t;
+        this.#waitingLedger = ledger;
+        this.#waitingVersion = ledger.version;
+        return undefined;
+      }
+      this.#waiting = undefined;
+      this.#take(b, t);
+      return r.status === 'scheduled' ? { task: t, holding: r.allocation } : { task: t, infeasible: r.reason };
+    }
+    // Bucket heads, oldest first.
+    const heads: Task[] = [];
+    for (const [k, b] of buckets) {
+      const h = b.peek();
+      if (h === undefined) buckets.delete(k);
+      else heads.push(h);
+    }
+    heads.sort((a, b) => a.seq - b.seq);
+    let blocked: Task | undefined;
+    for (const t of heads) {
+      if (
+        blocked !== undefined &&
+        blocked.bypassed >= this.#maxBypass &&
+        !inGroup(t) &&
+        !ledger.fitsBeyond(blocked.spec.demand, t.spec.demand)
+      ) {
+        if (!t.feasibilityChecked) {
+          // Still tell an infeasible task at once.
+          const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
+          t.feasibilityChecked = true;
+          if (r.status === 'scheduled') ledger.release(r.allocation);
+          else if (r.status === 'infeasible') {
+            this.#take(buckets.get(t.spec.key)!, t);
+            return { task: t, infeasible: r.reason };
+          }
+        }
+        continue;
+      }
+      const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
+      if (r.status === 'scheduled') {
+        this.#take(buckets.get(t.spec.key)!, t);
+        if (blocked !== undefined) blocked.bypassed++;
+        return { task: t, holding: r.allocation };
+      }
+      if (r.status === 'infeasible') {
+        this.#take(buckets.get(t.spec.key)!, t);
+        return { task: t, infeasible: r.reason };
+      }
+      t.feasibilityChecked = true;
+      // Only a head that competes for node capacity, and could get it once tasks finish, reserves.
+      if (blocked === undefined && !inGroup(t) && ledger.fitsOutsideGroups(t.spec.demand)) blocked = t;
+    }
+    return undefined;
+  }
+
+  #take(b: Bucket, t: Task): void {
+    b.shift();
+    t.queued = false;
+    if (b.empty) this.#buckets.delete(b.key);
+    this.#size--;
+  }
+}

@@ -1,0 +1,627 @@
+/**
+ * The life of a task inside a TaskPool: admission against the node's ledger, hand-off to Piscina
+ * (which queues it until a thread is free and picks the thread through TaskPool's balancer),
+ * settlement, retries, cancellation, and the ledger's refinement once detection ends.
+ *
+ * Order of events for one attempt: resources granted (SUBMITTED_TO_WORKER) → `piscina.run()` →
+ * the balancer hands it to a thread (RUNNING) → Piscina settles → the outcome is recorded
+ * (FINISHED/FAILED) and only then are the resources released and the next waiting task admitted,
+ * so events never show more in use than the ledger holds.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { InfeasibleTaskError, TaskError, matchesRetryExceptions } from '@taskfit/core';
+import { AdmissionQueue } from './admission.js';
+import { PiscinaQueue, envelopeOf, makeBalancer } from './dispatch.js';
+import { PiscinaText, cancelError, classify, crashError, taskError } from './failure.js';
+import type { Failure } from './failure.js';
+import { State, TaskHistory } from './history.js';
+import type { Ledger } from './ledger.js';
+import type { Holding } from './ledger.js';
+import type { PiscinaWorker, PoolConfig } from './options.js';
+import { backoffDelay } from './retry.js';
+import { Api, Phase } from './task.js';
+import type { Attempt, Task } from './task.js';
+import { Threads } from './threads.js';
+import { Timing } from './compat.js';
+import { CallMode } from './wire.js';
+import type { Envelope, StaticContext } from './wire.js';
+
+// A CommonJS shim (see worker/loader.cts) that imports the ESM wrapper worker/entry.js.
+const ENTRY = fileURLToPath(new URL('./worker/loader.cjs', import.meta.url));
+const NO_DEVICES: readonly string[] = Object.freeze([]);
+const noop = (): void => {};
+
+/**
+ * Copies a task's arguments (structured clone; primitives as they are) so that the task no longer
+ * sees the caller's changes. Arguments that cannot be cloned are kept as they are: posting them
+ * fails the attempt with a DataCloneError, as in Piscina.
+ */
+export function snapshotArgs(t: Task): void {
+  if (t.snapshot || t.transferList !== undefined) return;
+  const args = t.args;
+  if (args !== null && typeof args === 'object') {
+    try {
+      t.args = structuredClone(args);
+    } catch {
+      return;
+    }
+  }
+  t.snapshot = true;
+}
+
+export class Engine {
+  readonly config: PoolConfig;
+  readonly history: TaskHistory;
+  readonly timing: Timing | undefined;
+  readonly piscina: Piscina;
+  readonly threads: Threads;
+  readonly queue: PiscinaQueue;
+  readonly admission: AdmissionQueue;
+  readonly idPrefix: string;
+  readonly #emit: (event: string, ...args: unknown[]) => void;
+  #ledger: Ledger | undefined;
+  /** Why no task can be admitted (resource detection failed); undefined while all is well. */
+  failure: unknown;
+  /** Every accepted, unsettled task. */
+  readonly active = new Set<Task>();
+  /** Attempts that hold resources. */
+  readonly #holding = new Set<Attempt>();
+  /** Attempts Piscina has not settled. */
+  #live = 0;
+  /** Attempts handed to Piscina and waiting for a thread. */
+  handed = 0;
+  /** Attempts on threads. */
+  onThreads = 0;
+  /** Attempts that ended on a thread (Piscina's `completed`). */
+  completed = 0;
+  /** Threads running an isolated task (nothing joins them). */
+  readonly #isolated = new Set<number>();
+  readonly #statics = new WeakMap<object, StaticContext>();
+  #pumping = false;
+  #again = false;
+  #idleWaiters: (() => void)[] = [];
+  #settledWaiters: (() => void)[] = [];
+  closing: 'open' | 'closing' | 'destroyed' = 'open';
+  needsDrain = false;
+  #drainQueued = false;
+
+  constructor(
+    config: PoolConfig,
+    ledger: Ledger | undefined,
+    idPrefix: string,
+    emit: (event: string, ...args: unknown[]) => void,
+  ) {
+    this.config = config;
+    this.#ledger = ledger;
+    this.idPrefix = idPrefix;
+    this.#emit = emit;
+    this.history = new TaskHistory(config.nodeId, config.maxTaskHistory);
+    this.timing = config.recordTiming ? new Timing() : undefined;
+    this.admission = new AdmissionQueue(config.maxBypass);
+    this.queue = new PiscinaQueue(config.taskQueue);
+    config.filled.taskQueue = this.queue.inner;
+    this.threads = new Threads(
+      () => this.piscina,
+      () => this.handed,
+      () => {
+        // An empty envelope (no task rides along): Piscina spawns a thread for it, then it runs as a no-op.
+        const kick: Envelope = { n: '', a: undefined, m: CallMode.Single, i: 0, t: 0, s: 0 };
+        this.piscina.run(kick).catch(noop);
+      },
+    );
+    const balancer = makeBalancer({
+      user: config.loadBalancer,
+      maximumUsage: config.concurrentTasksPerWorker,
+      retiring: this.threads.retiring,
+      refuses: (t, w) => (t.spec.isolated ? w.currentUsage !== 0 : this.#isolated.has(w.id)),
+      onDispatch: (t, w) => this.#dispatched(t, w),
+    });
+    this.piscina = new Piscina({
+      ...config.passThrough,
+      filename: ENTRY,
+      name: 'default',
+      minThreads: config.minThreads,
+      maxThreads: config.maxThreads,
+      maxQueue: Infinity,
+      concurrentTasksPerWorker: config.concurrentTasksPerWorker,
+      atomics: config.filled.atomics,
+      taskQueue: this.queue,
+      loadBalancer: balancer,
+      recordTiming: false,
+    });
+    this.threads.startedReady();
+    this.piscina.on('workerCreate', (w: PiscinaWorker) => {
+      this.threads.created(w.id);
+      emit('workerCreate', w);
+    });
+    this.piscina.on('workerDestroy', (w: PiscinaWorker) => {
+      this.threads.destroyed();
+      emit('workerDestroy', w);
+    });
+    this.piscina.on('message', (m: unknown) => emit('message', m));
+    this.piscina.on('error', (err: unknown) => emit('error', err));
+  }
+
+  get ledger(): Ledger | undefined {
+    return this.#ledger;
+  }
+
+  /** Task capacity of the threads: Piscina's `maxThreads × concurrentTasksPerWorker`. */
+  get maxCapacity(): number {
+    return this.config.maxThreads * this.config.concurrentTasksPerWorker;
+  }
+
+  /** Queue capacity of threads that are starting (Piscina's `pendingCapacity`). */
+  pendingCapacity(): number {
+    return this.threads.pending() * this.config.concurrentTasksPerWorker;
+  }
+
+  // ── submission ────────────────────────────────────────────────────────────────────────────
+
+  /** Registers an accepted task (it counts for close/destroy and the history). */
+  accept(t: Task): void {
+    this.active.add(t);
+    if (t.record !== undefined) this.history.add(t.record);
+  }
+
+  /**
+   * Submits an accepted task with Piscina's queue rules: while tasks wait (for resources or a
+   * thread) a new one waits behind them, up to `maxQueue` plus the capacity of threads that are
+   * starting; a task that cannot start at once when nothing waits is rejected only when
+   * `maxQueue` and that capacity are both 0.
+   */
+  submit(t: Task): void {
+    t.submittedAt = performance.now();
+    if (this.failure !== undefined) return this.#fail(t, this.failure, undefined);
+    if (t.record !== undefined) this.history.record(t.record, State.PendingNode);
+    const ledger = this.#ledger!;
+    const waiting = this.admission.size + this.queue.size;
+    const limit = this.config.maxQueue;
+    if (waiting > 0) {
+      if (limit !== Infinity && waiting >= limit + this.pendingCapacity())
+        return this.#fail(t, this.#queueFull(), undefined);
+      if (this.admission.size > 0) return this.#wait(t);
+    }
+    const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
+    if (r.status === 'infeasible') return this.#fail(t, new InfeasibleTaskError(t.id, r.reason), undefined);
+    if (r.status === 'waiting') {
+      if (waiting === 0 && limit + this.pendingCapacity() <= 0) return this.#fail(t, this.#queueFull(), undefined);
+      return this.#wait(t);
+    }
+    this.#hand(t, r.allocation);
+    if (t.phase === Phase.Handed && waiting === 0 && limit + this.pendingCapacity() <= 0) {
+      // Piscina could not place it and may not queue it: take it back.
+      this.#withdraw(t);
+      this.#fail(t, this.#queueFull(), undefined);
+      this.pump();
+    }
+  }
+
+  #queueFull(): Error {
+    return new Error(this.config.maxQueue === 0 ? PiscinaText.noQueue : PiscinaText.queueAtLimit);
+  }
+
+  /** Waits in the admission queue (arguments copied: the caller may reuse its objects). */
+  #wait(t: Task): void {
+    snapshotArgs(t);
+    this.admission.push(t);
+    this.pump();
+  }
+
+  /** (Re-)enters the admission queue: a retry, or a task whose ObjectRef arguments resolved. */
+  enqueue(t: Task): void {
+    t.submittedAt = performance.now();
+    if (t.record !== undefined) this.history.record(t.record, State.PendingNode);
+    this.admission.push(t);
+    this.pump();
+  }
+
+  /** Admits every waiting task that may start now. */
+  pump(): void {
+    const ledger = this.#ledger;
+    if (ledger === undefined) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        for (let a = this.admission.next(this.#ledger!); a !== undefined; a = this.admission.next(this.#ledger!)) {
+          if ('holding' in a) this.#hand(a.task, a.holding);
+          else this.#fail(a.task, new InfeasibleTaskError(a.task.id, a.infeasible), undefined);
+        }
+      } while (this.#again);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  // ── hand-off to Piscina ───────────────────────────────────────────────────────────────────
+
+  #hand(t: Task, holding: Holding): void {
+    const spec = t.spec;
+    const attempt: Attempt = { task: t, holding, thread: undefined, over: false };
+    this.#holding.add(attempt);
+    t.phase = Phase.Handed;
+    t.live = attempt;
+    t.threadId = -1;
+    t.retiresThread = false;
+    this.handed++;
+    this.#live++;
+    if (t.record !== undefined)
+      this.history.submitted(t.record, holding.resources, spec.gpu ? holding.gpuIds : NO_DEVICES);
+    const { envelope, transferList } = envelopeOf(t, holding, this.config);
+    t.envelope = envelope;
+    const signal = t.abortable ? (t.abort = new AbortController()).signal : undefined;
+    let p: Promise<unknown>;
+    try {
+      p =
+        transferList === undefined && signal === undefined
+          ? this.piscina.run(envelope)
+          : this.piscina.run(envelope, { transferList: transferList as never, signal: signal ?? null });
+    } catch (err) {
+      // Piscina could not start a thread for it (e.g. an invalid execArgv): the attempt fails.
+      this.queue.removeTask(t);
+      p = Promise.reject(err);
+    }
+    p.then(
+      (value: unknown) => this.#settled(attempt, true, value),
+      (err: unknown) => this.#settled(attempt, false, err),
+    );
+    // Queued in Piscina: from now on it must not see the caller's later changes.
+    if (t.phase === Phase.Handed && !t.snapshot) {
+      snapshotArgs(t);
+      envelope.a = t.args;
+    }
+  }
+
+  /** Takes a task Piscina has queued back (it never runs), releasing what it holds. */
+  #withdraw(t: Task): void {
+    const a = t.live!;
+    if (t.abort !== undefined) t.abort.abort();
+    else {
+      this.queue.removeTask(t);
+      this.#live--;
+      a.over = true;
+    }
+    this.handed--;
+    this.#release(a);
+    t.live = undefined;
+  }
+
+  /** The balancer gave `t` to thread `w`. */
+  #dispatched(t: Task, w: PiscinaWorker): void {
+    const a = t.live;
+    const env = t.envelope;
+    if (a === undefined || env === null || t.phase !== Phase.Handed) {
+      if (env !== null) env.n = ''; // settled while Piscina held it: runs nothing
+      return;
+    }
+    const s = this.threads.get(w.id);
+    a.thread = s;
+    this.threads.took(s, a, w.currentUsage === 0);
+    t.phase = Phase.Running;
+    t.threadId = w.id;
+    this.handed--;
+    this.onThreads++;
+    const spec = t.spec;
+    if (spec.isolated) this.#isolated.add(w.id);
+    if (spec.maxCalls > 0 && this.threads.count(s, `${t.file}#${t.exportName}`) >= spec.maxCalls) {
+      // No further task on this thread; it is terminated once its attempts have settled
+      // (Piscina may hand a thread its next task before the previous one's promise settles).
+      this.threads.markRetiring(s);
+      t.retiresThread = true;
+    }
+    // Tell the thread what it has not seen yet: the pool's module, the spec's static context.
+    const m = this.threads.remember(s, spec.id);
+    if (m.first && this.config.filename !== null) env.d = this.config.filename;
+    if (!m.known) {
+      if (m.cleared) env.C = true;
+      env.S = this.#staticContext(spec);
+    }
+    const now = performance.now();
+    t.startedAt = now;
+    this.timing?.wait(now - t.submittedAt);
+    if (t.record !== undefined) this.history.running(t.record, w.id);
+  }
+
+  #staticContext(spec: Task['spec']): StaticContext {
+    let st = this.#statics.get(spec);
+    if (st === undefined) {
+      st = Threads.context(this.idPrefix, this.config.nodeId, spec);
+      this.#statics.set(spec, st);
+    }
+    return st;
+  }
+
+  #release(a: Attempt): void {
+    const h = a.holding;
+    if (h === null) return;
+    a.holding = null;
+    this.#holding.delete(a);
+    this.#ledger!.release(h);
+    this.#checkIdle();
+  }
+
+  // ── settlement ────────────────────────────────────────────────────────────────────────────
+
+  #settled(a: Attempt, ok: boolean, value: unknown): void {
+    if (a.over) return;
+    a.over = true;
+    this.#live--;
+    const t = a.task;
+    const s = a.thread;
+    const failure: Failure | undefined = ok ? undefined : classify(value);
+    if (s !== undefined) {
+      this.onThreads--;
+      this.completed++;
+      this.timing?.run(performance.now() - t.startedAt);
+      if (t.spec.isolated) this.#isolated.delete(s.id);
+      if (failure !== undefined && 'system' in failure) this.threads.lost(s.id);
+    } else this.handed--;
+    if (t.live === a) {
+      t.live = undefined;
+      t.abort = undefined;
+      t.envelope = null;
+    }
+    // An attempt aborted on its thread keeps its resources until the thread is gone.
+    if (failure !== undefined && 'aborted' in failure && s !== undefined)
+      this.threads.whenGone(s.id, () => {
+        this.#release(a);
+        this.pump();
+        this.#maybeDrain();
+      });
+    else if (t.phase === Phase.Settled || t.port === undefined || failure !== undefined) this.#release(a);
+    if (s !== undefined) this.threads.settled(s, a);
+    if (t.phase !== Phase.Settled) {
+      if (t.cancelled !== undefined) this.#fail(t, this.#cancelError(t), 'TaskCancelledError');
+      else if (t.port === undefined) this.#outcome(t, failure, value);
+      else if (failure !== undefined && 'system' in failure) {
+        t.port.close();
+        t.port = undefined;
+        this.#outcome(t, failure, value);
+      } else {
+        // Stream items travel on their own port and may arrive after the result: finish on the end marker.
+        t.deferred = () => {
+          this.#release(a);
+          if (t.phase !== Phase.Settled) this.#outcome(t, failure, value);
+          this.pump();
+          this.#maybeDrain();
+        };
+      }
+    }
+    this.pump();
+    this.#maybeDrain();
+    this.#checkIdle();
+  }
+
+  /** Settles the current attempt: finished, failed (maybe retried), or numReturns mismatch. */
+  #outcome(t: Task, f: Failure | undefined, value: unknown): void {
+    if (f !== undefined) {
+      if ('aborted' in f) this.#fail(t, this.#cancelError(t, f.cause), 'TaskCancelledError');
+      else this.#onFailure(t, f);
+      return;
+    }
+    if (t.mode === CallMode.Stream) return this.#finish(t, undefined);
+    const n = t.spec.numReturns;
+    if (typeof n === 'number' && n > 1 && !(Array.isArray(value) && value.length === n)) {
+      const got = Array.isArray(value) ? `an array of ${value.length}` : typeof value;
+      const msg = `numReturns is ${n} but the task returned ${got}`;
+      const err = new TaskError(
+        t.id,
+        t.attempt + 1,
+        'NumReturnsMismatchError',
+        ['NumReturnsMismatchError', 'Error'],
+        msg,
+      );
+      return this.#fail(t, err, 'NumReturnsMismatchError');
+    }
+    this.#finish(t, value);
+  }
+
+  #onFailure(t: Task, f: Exclude<Failure, { aborted: true }>): void {
+    const attempts = t.attempt + 1;
+    const piscina = t.api === Api.Run;
+    let error: Error;
+    let errorType: string;
+    let retryable: boolean;
+    if ('system' in f) {
+      error = crashError(t.id, attempts, f, piscina);
+      errorType = 'WorkerCrashedError';
+      retryable = true;
+    } else {
+      error = taskError(t.id, attempts, f, piscina);
+      errorType = f.app.name;
+      retryable = matchesRetryExceptions(t.spec.retryExceptions, { name: f.app.name, typeChain: f.app.typeChain });
+    }
+    const max = t.spec.maxRetries;
+    // A stream that already yielded items cannot be replayed without duplicates.
+    if (retryable && (max === -1 || t.attempt < max) && t.streamed === 0 && this.closing !== 'destroyed') {
+      if (t.record !== undefined) {
+        this.history.failed(t.record, errorType, error.message);
+        this.history.nextAttempt(t.record);
+      }
+      t.attempt++;
+      t.bypassed = 0;
+      t.feasibilityChecked = false;
+      const delay = backoffDelay(t.spec.backoff, t.attempt);
+      if (delay > 0) {
+        t.phase = Phase.Backoff;
+        t.timer = setTimeout(() => {
+          t.timer = undefined;
+          if (t.phase === Phase.Backoff) this.enqueue(t);
+        }, delay);
+      } else this.enqueue(t);
+      return;
+    }
+    this.#fail(t, error, errorType);
+  }
+
+  #finish(t: Task, value: unknown): void {
+    if (t.phase === Phase.Settled) return;
+    this.#settle(t);
+    if (t.record !== undefined) this.history.record(t.record, State.Finished);
+    this.#done(t);
+    if (t.stream !== undefined) t.stream.push({ done: true });
+    t.resolve(value);
+  }
+
+  /** Settles `t` as failed with `error`. */
+  #fail(t: Task, error: unknown, errorType: string | undefined): void {
+    if (t.phase === Phase.Settled) return;
+    this.#settle(t);
+    if (t.record !== undefined) {
+      const type =
+        errorType ?? (error instanceof TaskError ? error.errorType : error instanceof Error ? error.name : 'Error');
+      this.history.failed(t.record, type, error instanceof Error ? error.message : String(error));
+    }
+    this.#done(t);
+    if (t.stream !== undefined) t.stream.push({ error });
+    t.reject(error);
+  }
+
+  /** Leaves every queue: the task is settled from here on. */
+  #settle(t: Task): void {
+    this.admission.remove(t);
+    t.phase = Phase.Settled;
+  }
+
+  #done(t: Task): void {
+    this.active.delete(t);
+    if (t.timer !== undefined) clearTimeout(t.timer);
+    t.unlisten?.();
+    t.unlisten = undefined;
+    t.args = undefined; // neither the task nor the history keeps the arguments
+    if (t.record !== undefined) this.history.settled(t.record);
+    this.#checkIdle();
+  }
+
+  #cancelError(t: Task, cause?: unknown): Error {
+    const c = t.cancelled ?? { reason: 'aborted', cause };
+    return cancelError(t.id, t.attempt + 1, c.reason, c.cause, t.api === Api.Run, this.closing === 'destroyed');
+  }
+
+  /**
+   * Cancels a task: one that waits is dropped at once; one Piscina holds is aborted there (a
+   * queued one leaves Piscina's queue, a running one has its thread terminated); the task
+   * settles as cancelled at once either way, and its resources return when its thread is gone.
+   * A plain Piscina task already on a thread cannot be cancelled (false), as in Piscina.
+   */
+  cancel(t: Task, reason: string, cause?: unknown): boolean {
+    if (t.phase === Phase.Settled) return false;
+    if (t.phase === Phase.Running && t.abort === undefined) return false;
+    t.cancelled = { reason, cause };
+    if (t.phase === Phase.Handed) {
+      if (t.abort !== undefined) t.abort.abort();
+      else this.#withdraw(t);
+    } else if (t.phase === Phase.Running && t.live?.offThread !== true) {
+      // Piscina would terminate the task's thread — which, once the task has finished there, may
+      // already run the next task: then only the result is dropped.
+      t.abort!.abort();
+    }
+    this.#fail(t, this.#cancelError(t), 'TaskCancelledError');
+    this.pump();
+    this.#maybeDrain();
+    return true;
+  }
+
+  // ── node resources ────────────────────────────────────────────────────────────────────────
+
+  /** Detection finished: the real ledger takes over what tasks hold on the provisional one. */
+  refine(next: Ledger): void {
+    const held = [...this.#holding];
+    const moved = next.adopt(held.map((a) => a.holding!));
+    held.forEach((a, i) => (a.holding = moved[i]!));
+    this.#ledger = next;
+    this.pump();
+  }
+
+  /** Detection failed: tasks that wait fail with `err`, and so will every new one. */
+  failAll(err: unknown): void {
+    this.failure = err;
+    for (const t of [...this.active]) {
+      if (t.phase === Phase.Queued || t.phase === Phase.Args || t.phase === Phase.Backoff)
+        this.#fail(t, err, undefined);
+    }
+  }
+
+  // ── drain, idle, close ────────────────────────────────────────────────────────────────────
+
+  /**
+   * `needsDrain` / 'needsDrain' / 'drain': Piscina's back-pressure signal. The pool needs draining
+   * while its threads are at capacity or a task waits for resources; 'drain' says a new task
+   * could start again.
+   */
+  maybeDrain(): void {
+    this.#maybeDrain();
+  }
+
+  #maybeDrain(): void {
+    if (this.#drainQueued) return;
+    this.#drainQueued = true;
+    queueMicrotask(() => {
+      this.#drainQueued = false;
+      const saturated = this.onThreads >= this.maxCapacity || this.admission.size > 0;
+      if (saturated && !this.needsDrain) {
+        this.needsDrain = true;
+        this.#emit('needsDrain');
+      } else if (!saturated && this.needsDrain) {
+        this.needsDrain = false;
+        this.#emit('drain');
+      }
+    });
+  }
+
+  get idle(): boolean {
+    return this.active.size === 0 && this.#live === 0 && this.#holding.size === 0;
+  }
+
+  #checkIdle(): void {
+    if (this.#settledWaiters.length > 0 && this.active.size === 0) {
+      const ws = this.#settledWaiters;
+      this.#settledWaiters = [];
+      for (const w of ws) w();
+    }
+    if (this.#idleWaiters.length > 0 && this.idle) {
+      const ws = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  /** Resolves once every accepted task has settled and every reserved unit is back. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  /** Cancels every task that has not reached a thread (close({ force: true })). */
+  cancelNotStarted(reason: string, cause: unknown): void {
+    for (const t of [...this.active]) if (t.phase !== Phase.Running) this.cancel(t, reason, cause);
+  }
+
+  /** Fails a task that has not been handed to Piscina. */
+  fail(t: Task, err: unknown): void {
+    this.#fail(t, err, undefined);
+  }
+
+  /** Resolves once every accepted task has settled. */
+  whenSettled(): Promise<void> {
+    if (this.active.size === 0) return Promise.resolve();
+    return new Promise((r) => this.#settledWaiters.push(r));
+  }
+
+  /** Settles every task as cancelled by destroy() (Piscina's destroy then stops the threads). */
+  destroyAll(): void {
+    this.closing = 'destroyed';
+    this.threads.close();
+    for (const t of [...this.active]) {
+      t.cancelled = { reason: 'the pool was destroyed', cause: 'the pool was destroyed' };
+      if (t.phase === Phase.Handed && t.abort === undefined) this.#withdraw(t);
+      this.#fail(t, this.#cancelError(t), 'TaskCancelledError');
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The pool's threads as TaskPool sees them: which are ready (Piscina's pending threads count as
+ * queue capacity), what each has cached and how often each function ran on it (`maxCalls`), which
+ * are retiring, and the rule that a thread leaving while tasks wait for one is replaced.
+ *
+ * Piscina grows the pool between `minThreads` and `maxThreads` itself (a task that finds no
+ * free thread spawns one, idle threads above `minThreads` leave after `idleTimeout`), but after
+ * a thread leaves it only refills up to `minThreads`, so a task left in its queue with no thread
+ * busy would wait forever (integration-points §1.7). TaskPool closes that gap: whenever a thread
+ * leaves while tasks wait for one and the pool is below `maxThreads` with no thread starting,
+ * it has Piscina start one (by submitting an empty task, which spawns a thread as any task that
+ * finds none does, and then runs as a no-op).
+ */
+import type { Worker } from 'node:worker_threads';
+import type { Piscina } from 'piscina';
+import type { Attempt } from './task.js';
+import type { StaticContext } from './wire.js';
+
+export interface ThreadState {
+  readonly id: number;
+  readonly worker: Worker | undefined;
+  /** TaskPool's attempts on the thread (not settled yet). */
+  running: number;
+  /** Those attempts. */
+  readonly attempts: Set<Attempt>;
+  /** Calls per `file#export` (functions with `maxCalls` only). */
+  calls: Map<string, number> | undefined;
+  /** Spec ids whose static context the thread has cached. */
+  seen: Set<number> | undefined;
+  /** Takes no new task; terminated once its attempts have settled. */
+  retiring: boolean;
+}
+
+export class Threads {
+  readonly #piscina: () => Piscina;
+  readonly #waitingForThread: () => number;
+  readonly #kick: () => void;
+  #checkQueued = false;
+  readonly #byId = new Map<number, ThreadState>();
+  /** Ids of threads Piscina has marked ready (threads made by its constructor start ready). */
+  readonly #ready = new Set<number>();
+  /** Threads that take no new task (their id), for the balancer. */
+  readonly retiring = new Set<number>();
+  #closing = false;
+
+  constructor(piscina: () => Piscina, waitingForThread: () => number, kick: () => void) {
+    this.#piscina = piscina;
+    this.#waitingForThread = waitingForThread;
+    this.#kick = kick;
+  }
+
+  /** Threads that exist now, as Piscina made them in its constructor: ready from the start. */
+  startedReady(): void {
+    for (const w of this.#piscina().threads) this.#ready.add(w.threadId);
+  }
+
+  /** Piscina's 'workerCreate': the thread is ready. */
+  created(id: number): void {
+    this.#ready.add(id);
+  }
+
+  /** Piscina's 'workerDestroy': once Piscina is done with it, start a thread if tasks wait for one. */
+  destroyed(): void {
+    if (this.#closing || this.#checkQueued) return;
+    this.#checkQueued = true;
+    queueMicrotask(() => {
+      this.#checkQueued = false;
+      const p = this.#piscina();
+      if (this.#closing || this.#waitingForThread() === 0) return;
+      if (p.threads.length >= p.maxThreads || this.pending() > 0) return;
+      this.#kick();
+    });
+  }
+
+  /** No more replacements: the pool is closing. */
+  close(): void {
+    this.#closing = true;
+  }
+
+  /** Threads Piscina has started that are not ready yet. */
+  pending(): number {
+    let n = 0;
+    const threads = this.#piscina().threads;
+    for (const w of threads) if (!this.#ready.has(w.threadId)) n++;
+    if (this.#ready.size > 2 * threads.length + 64) {
+      const live = new Set(threads.map((w) => w.threadId));
+      for (const id of this.#ready) if (!live.has(id)) this.#ready.delete(id);
+    }
+    return n;
+  }
+
+  /** The state of thread `id` (created on first use). */
+  get(id: number): ThreadState {
+    let s = this.#byId.get(id);
+    if (s === undefined) {
+      const worker = this.#piscina().threads.find((w) => w.threadId === id);
+      s = { id, worker, running: 0, attempts: new Set(), calls: undefined, seen: undefined, retiring: false };
+      this.#byId.set(id, s);
+      worker?.once('exit', () => this.#forget(id));
+    }
+    return s;
+  }
+
+  /** Counts a call of `key` on the thread; returns the count. */
+  count(s: ThreadState, key: string): number {
+    const m = (s.calls ??= new Map());
+    const n = (m.get(key) ?? 0) + 1;
+    m.set(key, n);
+    return n;
+  }
+
+  /** Whether the thread has cached spec `specId`'s static context; remembers it (bounded: true when the cache was cleared). */
+  remember(s: ThreadState, specId: number): { known: boolean; cleared: boolean; first: boolean } {
+    const first = s.seen === undefined;
+    const seen = (s.seen ??= new Set());
+    if (seen.has(specId)) return { known: true, cleared: false, first };
+    let cleared = false;
+    if (seen.size >= 1024) {
+      seen.clear();
+      cleared = true;
+    }
+    seen.add(specId);
+    return { known: false, cleared, first };
+  }
+
+  /** The thread takes no new task from now on. */
+  markRetiring(s: ThreadState): void {
+    s.retiring = true;
+    this.retiring.add(s.id);
+  }
+
+  /**
+   * Piscina gives the thread a task while it runs no other (`idle`): every attempt TaskPool still
+   * counts on it has finished there and is only settling. Then the new attempt is on the thread.
+   */
+  took(s: ThreadState, a: Attempt, idle: boolean): void {
+    if (idle) for (const prev of s.attempts) prev.offThread = true;
+    s.attempts.add(a);
+    s.running++;
+  }
+
+  /** An attempt on the thread settled: a retiring thread with none left is terminated. */
+  settled(s: ThreadState, a: Attempt): void {
+    s.attempts.delete(a);
+    s.running--;
+    if (s.retiring && s.running <= 0) void s.worker?.terminate();
+  }
+
+  /** The thread died (its attempts failed as system failures): forget what it had cached. */
+  lost(id: number): void {
+    const s = this.#byId.get(id);
+    if (s !== undefined) {
+      s.calls = undefined;
+      s.seen = undefined;
+    }
+  }
+
+  /** Calls `fn` once thread `id` has exited (at once when it already has, or is unknown). */
+  whenGone(id: number, fn: () => void): void {
+    const s = this.#byId.get(id);
+    if (s?.worker === undefined || s.worker.threadId === -1) fn();
+    else s.worker.once('exit', fn);
+  }
+
+  #forget(id: number): void {
+    this.#byId.delete(id);
+    this.retiring.delete(id);
+    this.#ready.delete(id);
+  }
+
+  /** Static context a thread caches per spec. */
+  static context(
+    idPrefix: string,
+    nodeId: string,
+    spec: {
+      name: string | undefined;
+      demand: Readonly<Record<string, number>>;
+      resolved: { acceleratorType?: string | undefined };
+    },
+  ): StaticContext {
+    return {
+      idPrefix,
+      name: spec.name,
+      nodeId,
+      resources: spec.demand,
+      acceleratorType: spec.resolved.acceleratorType,
+    };
+  }
+}

@@ -1,0 +1,1 @@
+export const differences: { file: string; name: string; reason: string }[];
