@@ -53,7 +53,6 @@ export const METRIC_NAMES = {
 
 /** @internal Registers the collectors of `monitor` in `registry`; returns the unregister function. */
 export function registerMonitorMetrics(monitor: Monitor, registry: Registry): () => void {
-  const names = { of: (name: string) => monitor.metricName(name) };
   const registers = [registry];
   const made: string[] = [];
   const track = <T>(name: string, metric: T): T => {
@@ -93,13 +92,12 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
       }),
     );
   };
-  /** `m[source][name][key]` as series with labels source, name and `key`. */
+  /** `m[source][name][key]` as series with labels source, name and `key` (the monitor's counts are keyed by name label). */
   const nested =
     <K extends string>(m: Map<string, Map<string, Map<K, number>>>, key: string): Fill =>
     (put) => {
       for (const [source, per] of m)
-        for (const [name, values] of per)
-          for (const [k, n] of values) put({ source, name: names.of(name), [key]: k }, n);
+        for (const [name, values] of per) for (const [k, n] of values) put({ source, name, [key]: k }, n);
     };
 
   gauge(
@@ -112,7 +110,7 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
         const sums = new Map<string, number>();
         for (const [name, states] of Object.entries(s.summarize().byName))
           for (const [state, n] of Object.entries(states)) {
-            const k = `${names.of(name)}\u0000${state}`;
+            const k = `${monitor.metricName(name)}\u0000${state}`;
             sums.set(k, (sums.get(k) ?? 0) + (n ?? 0));
           }
         for (const [k, n] of sums) {
@@ -138,8 +136,7 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
     nested(monitor.counts.attemptsEnded, 'state'),
   );
   counter(METRIC_NAMES.retries, 'Retries (attempts after the first), by task name.', ['source', 'name'], (put) => {
-    for (const [source, per] of monitor.counts.retries)
-      for (const [name, n] of per) put({ source, name: names.of(name) }, n);
+    for (const [source, per] of monitor.counts.retries) for (const [name, n] of per) put({ source, name }, n);
   });
   counter(
     METRIC_NAMES.failures,
@@ -194,7 +191,7 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
   );
   const run = histogram(METRIC_NAMES.run, 'Run time of an attempt, from RUNNING to FINISHED or FAILED, seconds.');
   const stop = monitor.observe((o) => {
-    (o.kind === 'wait' ? wait : run).observe({ source: o.source, name: names.of(o.name) }, o.seconds);
+    (o.kind === 'wait' ? wait : run).observe({ source: o.source, name: o.name }, o.seconds);
   });
   return () => {
     stop();

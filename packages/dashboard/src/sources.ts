@@ -45,6 +45,8 @@ export interface DashboardTaskSummary {
 export interface DashboardTaskInfo {
   readonly taskId: string;
   readonly state: TaskState;
+  /** Latest attempt (0-based); during a retry's backoff, the attempt that comes next. */
+  readonly attempt: number;
   readonly events: readonly DashboardTaskEvent[];
 }
 
@@ -111,7 +113,7 @@ export interface Source {
   summarize(): DashboardTaskSummary;
   resources(): SourceResources;
   timeline(): ChromeTrace;
-  /** Pools: ids of tasks whose latest state is FAILED now (a retry in backoff is not FAILED). */
+  /** Pools: ids of tasks that failed for good (their last attempt failed; a retry in backoff does not count). */
   failedNow?(): Set<string>;
   /** Pools: whether the pool still remembers the task. */
   remembers?(taskId: string): boolean;
@@ -153,7 +155,15 @@ export function toSources(pools: readonly DashboardPool[], workers: readonly Das
         return { total, reserved: minus(total, available) };
       },
       timeline: () => p.timeline(),
-      failedNow: () => new Set(p.listTasks({ state: 'FAILED' }).map((t) => t.taskId)),
+      // A task waiting out a retry's backoff reports FAILED with its next attempt already counted:
+      // only a task whose latest attempt is the one that failed has settled.
+      failedNow: () =>
+        new Set(
+          p
+            .listTasks({ state: 'FAILED' })
+            .filter((t) => t.events.at(-1)?.attempt === t.attempt)
+            .map((t) => t.taskId),
+        ),
       remembers: (taskId) => p.listTasks({ taskId }).length > 0,
     });
   }
