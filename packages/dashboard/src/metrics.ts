@@ -1,11 +1,11 @@
 /**
  * Prometheus metrics (prom-client collectors) over a {@link Monitor}: tasks by state and name,
- * attempts, retries, failures by error type, resources per resource and per GPU, queue-wait and
- * run-time histograms. Names follow Prometheus conventions: `taskfit_` prefix, base units
+ * attempts, retries, failures by error type, resources per resource and per GPU, Temporal open
+ * polls and waiting tasks, queue-wait and run-time histograms. Names follow Prometheus conventions: `taskfit_` prefix, base units
  * (seconds), `_total` only on counters.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DashboardPool, DashboardWorkers } from './sources.js';
+import type { DashboardPool, DashboardWorkers, SourceResources } from './sources.js';
 import { toSources } from './sources.js';
 import { Monitor, resolveLimits } from './monitor.js';
 import type { DashboardLimits } from './monitor.js';
@@ -44,9 +44,10 @@ export const METRIC_NAMES = {
   failures: 'taskfit_task_failures_total',
   capacity: 'taskfit_resource_capacity',
   reserved: 'taskfit_resource_reserved',
-  idle: 'taskfit_resource_idle_reserved',
   gpuReserved: 'taskfit_gpu_reserved',
   gpuTasks: 'taskfit_gpu_tasks',
+  workerOpenPolls: 'taskfit_worker_open_polls',
+  workerWaitingTasks: 'taskfit_worker_waiting_tasks',
   wait: 'taskfit_task_queue_wait_seconds',
   run: 'taskfit_task_run_seconds',
 } as const;
@@ -163,12 +164,6 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
     resources((r) => r.now.reserved),
   );
   gauge(
-    METRIC_NAMES.idle,
-    'Temporal workers: resources reserved by idle pollers, waiting for a task of their class.',
-    ['source', 'resource'],
-    resources((r) => r.now.idle),
-  );
-  gauge(
     METRIC_NAMES.gpuReserved,
     'Fraction of each GPU reserved by running tasks (0 to 1).',
     ['source', 'gpu'],
@@ -183,6 +178,24 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
   gauge(METRIC_NAMES.gpuTasks, 'Running tasks holding (a share of) each GPU.', ['source', 'gpu'], (put) => {
     for (const g of monitor.gpus()) put({ source: g.source, gpu: g.gpu }, g.holders.length);
   });
+  /** A gauge of one number per source, for the sources that report it. */
+  const load = (name: string, help: string, pick: (r: SourceResources) => number | undefined): void =>
+    gauge(name, help, ['source'], (put) => {
+      for (const r of monitor.resources()) {
+        const v = pick(r.now);
+        if (v !== undefined) put({ source: r.source }, v);
+      }
+    });
+  load(
+    METRIC_NAMES.workerOpenPolls,
+    'Temporal workers: activity polls open now, over all task queues of the machine (an open poll reserves nothing).',
+    (r) => r.openPolls,
+  );
+  load(
+    METRIC_NAMES.workerWaitingTasks,
+    'Temporal workers: activities that arrived on the machine and wait for resources (they hold nothing).',
+    (r) => r.waitingTasks,
+  );
   const histogram = (name: string, help: string): Histogram =>
     track(name, new Histogram({ name, help, labelNames: ['source', 'name'], buckets: [...TIME_BUCKETS], registers }));
   const wait = histogram(

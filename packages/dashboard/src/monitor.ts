@@ -99,7 +99,6 @@ export interface AttemptBar {
 export interface Sample {
   t: number;
   reserved: Readonly<Record<string, number>>;
-  idle?: Readonly<Record<string, number>>;
 }
 
 /** @internal A GPU's current holders. */
@@ -410,10 +409,7 @@ export class Monitor {
   sample(): void {
     const t = Date.now();
     for (const s of this.sources) {
-      const r = s.resources();
-      const smp: Sample = { t, reserved: r.reserved };
-      if (r.idle !== undefined) smp.idle = r.idle;
-      this.samples[s.index]!.push(smp);
+      this.samples[s.index]!.push({ t, reserved: s.resources().reserved });
     }
     this.#version++;
   }

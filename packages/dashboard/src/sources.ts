@@ -71,6 +71,8 @@ export interface DashboardServedClass {
   readonly key: string;
   readonly demand: Readonly<Record<string, number>>;
   readonly taskQueue: string;
+  /** `true` for the class's node queue (tasks with hard node affinity to this machine). */
+  readonly nodeQueue: boolean;
 }
 
 /** What the dashboard needs of `createTaskWorkers(...)` (`@taskfit/temporal-adapter/worker`). */
@@ -84,20 +86,25 @@ export interface DashboardWorkers {
   resources(): {
     total: Readonly<Record<string, number>>;
     available: Readonly<Record<string, number>>;
-    reservedByIdlePollers: Readonly<Record<string, number>>;
+    /** Tasks that arrived on this machine and wait for resources (they hold nothing). */
+    waitingTasks: number;
+    /** Polls open now, over all task queues (an open poll reserves nothing). */
+    openPolls: number;
   };
   listTasks(): readonly DashboardTaskInfo[];
   summarizeTasks(): DashboardTaskSummary;
   timeline(): ChromeTrace;
 }
 
-/** Resource snapshot of a source. */
+/** Resource snapshot of a source, with what its executor reports about its load. */
 export interface SourceResources {
   readonly total: Readonly<Record<string, number>>;
   /** Reserved by tasks. */
   readonly reserved: Readonly<Record<string, number>>;
-  /** Reserved by idle Temporal pollers (workers only). */
-  readonly idle?: Readonly<Record<string, number>>;
+  /** Workers: polls open now (they reserve nothing). */
+  readonly openPolls?: number;
+  /** Workers: tasks that arrived and wait for resources on the machine. */
+  readonly waitingTasks?: number;
 }
 
 /** @internal One pool or worker process, normalised. */
@@ -181,9 +188,14 @@ export function toSources(pools: readonly DashboardPool[], workers: readonly Das
       tasks: () => w.listTasks(),
       summarize: () => w.summarizeTasks(),
       resources() {
+        // An open poll reserves nothing: what tasks hold is all that is reserved.
         const r = w.resources();
-        // `available` already excludes what tasks hold; idle pollers' reservations are separate.
-        return { total: r.total, reserved: minus(r.total, r.available), idle: r.reservedByIdlePollers };
+        return {
+          total: r.total,
+          reserved: minus(r.total, r.available),
+          openPolls: r.openPolls,
+          waitingTasks: r.waitingTasks,
+        };
       },
       timeline: () => w.timeline(),
     });
