@@ -246,8 +246,10 @@ function spark(list, resource, total) {
 }
 
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-/** What the executor reports about its load: a Temporal machine's open polls and waiting tasks. */
+/** What the executor reports about its load: a pool's threads and queue, a Temporal machine's open polls and waiting tasks. */
 const LOAD = [
+  ['threads', (n) => plural(n, 'thread'), "the pool's threads now"],
+  ['queueSize', (n) => `${n} queued`, 'tasks waiting for resources or for a thread (queueSize)'],
   [
     'openPolls',
     (n) => plural(n, 'open poll'),

@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics (prom-client collectors) over a {@link Monitor}: tasks by state and name,
- * attempts, retries, failures by error type, resources per resource and per GPU, Temporal open
- * polls and waiting tasks, queue-wait and run-time histograms. Names follow Prometheus conventions: `taskfit_` prefix, base units
+ * attempts, retries, failures by error type, resources per resource and per GPU, the executors'
+ * load (pool threads and queue, Temporal open polls and waiting tasks), queue-wait and run-time
+ * histograms. Names follow Prometheus conventions: `taskfit_` prefix, base units
  * (seconds), `_total` only on counters.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -46,6 +47,8 @@ export const METRIC_NAMES = {
   reserved: 'taskfit_resource_reserved',
   gpuReserved: 'taskfit_gpu_reserved',
   gpuTasks: 'taskfit_gpu_tasks',
+  poolThreads: 'taskfit_pool_threads',
+  poolQueueSize: 'taskfit_pool_queue_size',
   workerOpenPolls: 'taskfit_worker_open_polls',
   workerWaitingTasks: 'taskfit_worker_waiting_tasks',
   wait: 'taskfit_task_queue_wait_seconds',
@@ -186,6 +189,12 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
         if (v !== undefined) put({ source: r.source }, v);
       }
     });
+  load(METRIC_NAMES.poolThreads, 'TaskPool: worker threads now (Piscina threads).', (r) => r.threads);
+  load(
+    METRIC_NAMES.poolQueueSize,
+    'TaskPool: tasks waiting for resources or for a thread (the pool queueSize).',
+    (r) => r.queueSize,
+  );
   load(
     METRIC_NAMES.workerOpenPolls,
     'Temporal workers: activity polls open now, over all task queues of the machine (an open poll reserves nothing).',

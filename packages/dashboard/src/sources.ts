@@ -63,6 +63,10 @@ export interface DashboardPool {
     readonly available: Readonly<Record<string, number>>;
   };
   readonly nodeId: string;
+  /** The pool's threads (Piscina's `threads`): the dashboard shows how many. */
+  readonly threads: readonly unknown[];
+  /** Tasks waiting for resources or for a thread (Piscina's `queueSize`). */
+  readonly queueSize: number;
   timeline(): ChromeTrace;
 }
 
@@ -101,6 +105,10 @@ export interface SourceResources {
   readonly total: Readonly<Record<string, number>>;
   /** Reserved by tasks. */
   readonly reserved: Readonly<Record<string, number>>;
+  /** Pools: threads now. */
+  readonly threads?: number;
+  /** Pools: tasks waiting for resources or for a thread. */
+  readonly queueSize?: number;
   /** Workers: polls open now (they reserve nothing). */
   readonly openPolls?: number;
   /** Workers: tasks that arrived and wait for resources on the machine. */
@@ -159,7 +167,7 @@ export function toSources(pools: readonly DashboardPool[], workers: readonly Das
       summarize: () => p.summarizeTasks(),
       resources() {
         const { total, available } = p.resources;
-        return { total, reserved: minus(total, available) };
+        return { total, reserved: minus(total, available), threads: p.threads.length, queueSize: p.queueSize };
       },
       timeline: () => p.timeline(),
       // A task waiting out a retry's backoff reports FAILED with its next attempt already counted:

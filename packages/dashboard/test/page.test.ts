@@ -114,6 +114,8 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
       summarizeTasks: () => ({ total: 1, byState: { RUNNING: 1 }, byName: { child: { RUNNING: 1 } } }),
       resources: { total: { CPU: 1 }, available: { CPU: 0 } },
       nodeId: 'nested',
+      threads: [],
+      queueSize: 0,
       timeline: () => chromeTrace([]),
     };
     const dash = await serveDashboard({ pools: [nested] });
@@ -157,7 +159,7 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
     expect(await row.locator('td.msg').textContent()).toMatch(/exit/);
   });
 
-  it('draws GPU fractions per GPU (which task holds which share) and keeps a non-blank screenshot', async () => {
+  it("draws GPU fractions per GPU (which task holds which share), shows the pool's threads and queue, and keeps a non-blank screenshot", async () => {
     const { pool, page } = await setup({ CPU: 4, GPU: 2 });
     const release = join(dir, 'release-gpu');
     const half = pool.remote('hold', { numGpus: 0.5, numCpus: 0.5 });
@@ -166,6 +168,19 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
     await page.waitForFunction(() => document.querySelectorAll('#gpus .share').length === 4, undefined, {
       timeout: 15_000,
     });
+    // A whole-GPU task does not fit while the halves run: it waits in the pool's queue.
+    const whole = pool.remote('hold', { name: 'embed-whole', numGpus: 1 }).remote(release) as ObjectRef;
+    const load = (key: string) => page.locator(`#resources .src-title[data-source="pool:local"] [data-load="${key}"]`);
+    await page.waitForFunction(
+      () => document.querySelector('#resources [data-load="queueSize"]')?.getAttribute('data-value') === '1',
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(pool.queueSize).toBe(1);
+    expect(await load('queueSize').textContent()).toBe('1 queued');
+    expect(pool.threads).toHaveLength(4); // one per running half-GPU task (maxThreads 4)
+    expect(await load('threads').getAttribute('data-value')).toBe('4');
+    expect(await load('threads').textContent()).toBe('4 threads');
     const shares = await page.evaluate(() =>
       [...document.querySelectorAll('#gpus .gpu')].map((g) => ({
         gpu: g.getAttribute('data-gpu'),
@@ -199,10 +214,11 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
     expect(colours.size, 'distinct colours in the screenshot').toBeGreaterThan(50);
 
     writeFileSync(release, '');
-    await Promise.all(refs);
+    await Promise.all([...refs, whole]);
     await page.waitForFunction(() => document.querySelectorAll('#gpus .share').length === 0, undefined, {
       timeout: 15_000,
     });
+    expect(await load('queueSize').getAttribute('data-value')).toBe('0');
   });
 
   it('is read-only by default; actions need the token; requests for another host name are refused', async () => {
