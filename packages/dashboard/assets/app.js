@@ -91,7 +91,6 @@ function capMap(map, max) {
 }
 
 function putRow(r) {
-  if (!state.firstSeen.has(r.key)) state.firstSeen.set(r.key, Date.now());
   state.rows.delete(r.key); // most recently changed last
   state.rows.set(r.key, r);
 }
@@ -144,18 +143,19 @@ function trim() {
   capMap(state.rows, l.maxTasks * 2);
   capMap(state.attempts, l.maxTimelineAttempts);
   for (const list of state.samples.values()) if (list.length > l.maxSamples) list.splice(0, list.length - l.maxSamples);
-  for (const k of state.firstSeen.keys()) {
-    if (state.firstSeen.size <= l.maxTasks * 4) break;
-    if (!state.rows.has(k)) state.firstSeen.delete(k);
-  }
-  trimDrawn();
+  trimStamps();
 }
 
-function trimDrawn() {
-  const max = state.config.limits.maxTimelineAttempts * 2;
-  for (const k of state.firstDrawn.keys()) {
-    if (state.firstDrawn.size <= max) break;
-    if (!state.attempts.has(k)) state.firstDrawn.delete(k);
+/** When rows and bars were first shown: kept for what is kept, within twice the caps. */
+function trimStamps() {
+  const l = state.config.limits;
+  trimStamp(state.firstSeen, state.rows, l.maxTasks * 4);
+  trimStamp(state.firstDrawn, state.attempts, l.maxTimelineAttempts * 2);
+}
+function trimStamp(stamps, kept, max) {
+  for (const k of stamps.keys()) {
+    if (stamps.size <= max) break;
+    if (!kept.has(k)) stamps.delete(k);
   }
 }
 
@@ -488,6 +488,7 @@ function renderTable() {
   const tbody = $('#task-table tbody');
   const frag = document.createDocumentFragment();
   for (const r of shown) {
+    if (!state.firstSeen.has(r.key)) state.firstSeen.set(r.key, Date.now());
     const wait =
       r.startedAt !== undefined ? r.startedAt - r.queuedAt : TERMINAL.has(r.state) ? undefined : t - r.queuedAt;
     const run = r.startedAt !== undefined ? (r.endedAt ?? t) - r.startedAt : undefined;
@@ -525,6 +526,7 @@ function renderTable() {
     frag.append(tr);
   }
   tbody.replaceChildren(frag);
+  trimStamps();
 }
 
 /** Greedy interval partitioning: the first sub-lane free at `start`. */
@@ -660,7 +662,7 @@ function renderTimeline() {
   root.setAttribute('height', y + 4);
   root.setAttribute('viewBox', `0 0 ${width} ${y + 4}`);
   host.replaceChildren(root);
-  trimDrawn();
+  trimStamps();
 }
 
 // ---- wiring -----------------------------------------------------------------------------------
