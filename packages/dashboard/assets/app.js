@@ -91,7 +91,6 @@ function capMap(map, max) {
 }
 
 function putRow(r) {
-  if (!state.firstSeen.has(r.key)) state.firstSeen.set(r.key, Date.now());
   state.rows.delete(r.key); // most recently changed last
   state.rows.set(r.key, r);
 }
@@ -144,18 +143,19 @@ function trim() {
   capMap(state.rows, l.maxTasks * 2);
   capMap(state.attempts, l.maxTimelineAttempts);
   for (const list of state.samples.values()) if (list.length > l.maxSamples) list.splice(0, list.length - l.maxSamples);
-  for (const k of state.firstSeen.keys()) {
-    if (state.firstSeen.size <= l.maxTasks * 4) break;
-    if (!state.rows.has(k)) state.firstSeen.delete(k);
-  }
-  trimDrawn();
+  trimStamps();
 }
 
-function trimDrawn() {
-  const max = state.config.limits.maxTimelineAttempts * 2;
-  for (const k of state.firstDrawn.keys()) {
-    if (state.firstDrawn.size <= max) break;
-    if (!state.attempts.has(k)) state.firstDrawn.delete(k);
+/** When rows and bars were first shown: kept for what is kept, within twice the caps. */
+function trimStamps() {
+  const l = state.config.limits;
+  trimStamp(state.firstSeen, state.rows, l.maxTasks * 4);
+  trimStamp(state.firstDrawn, state.attempts, l.maxTimelineAttempts * 2);
+}
+function trimStamp(stamps, kept, max) {
+  for (const k of stamps.keys()) {
+    if (stamps.size <= max) break;
+    if (!kept.has(k)) stamps.delete(k);
   }
 }
 
@@ -238,38 +238,60 @@ function spark(list, resource, total) {
   const t0 = list[0].t;
   const t1 = list[list.length - 1].t || t0 + 1;
   const pts = list.map((x) => {
-    const u = Math.min(1, ((x.reserved[resource] ?? 0) + (x.idle?.[resource] ?? 0)) / total);
+    const u = Math.min(1, (x.reserved[resource] ?? 0) / total);
     return `${(((x.t - t0) / Math.max(1, t1 - t0)) * 150).toFixed(1)},${(21 - u * 20).toFixed(1)}`;
   });
   s.append(svg('polyline', { points: pts.join(' ') }));
   return s;
 }
 
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** What the executor reports about its load: a pool's threads and queue, a Temporal machine's open polls and waiting tasks. */
+const LOAD = [
+  ['threads', (n) => plural(n, 'thread'), "the pool's threads now"],
+  ['queueSize', (n) => `${n} queued`, 'tasks waiting for resources or for a thread (queueSize)'],
+  [
+    'openPolls',
+    (n) => plural(n, 'open poll'),
+    'activity polls open now, over all task queues; an open poll reserves nothing',
+  ],
+  [
+    'waitingTasks',
+    (n) => `${plural(n, 'task')} waiting for resources`,
+    'activities that arrived on this machine and wait for resources, holding nothing',
+  ],
+];
+function loadSpans(now) {
+  const out = [];
+  for (const [key, text, title] of LOAD) {
+    const v = now?.[key];
+    if (v === undefined) continue;
+    out.push(' · ', el('span', { class: 'load', 'data-load': key, 'data-value': v, title, text: text(v) }));
+  }
+  return out;
+}
+
 function renderResources() {
   const out = [];
   for (const r of state.resources) {
     out.push(
-      el('div', {
-        class: 'src-title',
-        text: `${r.source} (${r.kind === 'pool' ? 'TaskPool' : 'Temporal workers'}, node ${r.nodeId})`,
-      }),
+      el(
+        'div',
+        { class: 'src-title', 'data-source': r.source },
+        `${r.source} (${r.kind === 'pool' ? 'TaskPool' : 'Temporal workers'}, node ${r.nodeId})`,
+        ...loadSpans(r.now),
+      ),
     );
     for (const [k, total] of Object.entries(r.now.total)) {
       if (k.startsWith('node:')) continue;
       const used = r.now.reserved[k] ?? 0;
-      const idle = r.now.idle?.[k] ?? 0;
       const pct = total > 0 ? (used / total) * 100 : 0;
-      const ipct = total > 0 ? (idle / total) * 100 : 0;
       const bar = el(
         'div',
-        {
-          class: 'bar',
-          title: `${fmtQty(k, used)} reserved by tasks${idle ? `, ${fmtQty(k, idle)} by idle pollers` : ''} of ${fmtQty(k, total)}`,
-        },
+        { class: 'bar', title: `${fmtQty(k, used)} reserved by tasks of ${fmtQty(k, total)}` },
         el('span', { class: 'used', style: { width: `${pct.toFixed(2)}%` } }),
-        el('span', { class: 'idle', style: { width: `${ipct.toFixed(2)}%` } }),
       );
-      const text = `${fmtQty(k, used)}${idle ? ` (+${fmtQty(k, idle)} idle)` : ''} / ${fmtQty(k, total)} · ${pct.toFixed(0)}%`;
+      const text = `${fmtQty(k, used)} / ${fmtQty(k, total)} · ${pct.toFixed(0)}%`;
       out.push(
         el(
           'div',
@@ -316,25 +338,36 @@ function renderGpus() {
   $('#gpu-list').replaceChildren(...out);
 }
 
+/** Whether `demand` fits what running tasks leave free (a class that does not fit does not poll). */
+function fitsFree(demand, now) {
+  if (!now) return undefined;
+  return Object.entries(demand).every(([k, v]) => v <= 0 || (now.total[k] ?? 0) - (now.reserved[k] ?? 0) >= v - 1e-6);
+}
+
 function renderWorkers() {
   const ws = state.config.sources.filter((s) => s.kind === 'workers');
   $('#workers').hidden = ws.length === 0;
   if (ws.length === 0) return;
-  const running = new Map();
-  for (const r of state.rows.values())
-    if (r.taskQueue && !TERMINAL.has(r.state))
-      running.set(`${r.source}\u0000${r.taskQueue}`, (running.get(`${r.source}\u0000${r.taskQueue}`) ?? 0) + 1);
+  // Per task queue, from the kept rows: arrived and waiting for resources here (pending), and running.
+  const per = new Map();
+  for (const r of state.rows.values()) {
+    if (!r.taskQueue || TERMINAL.has(r.state)) continue;
+    const k = `${r.source}\u0000${r.taskQueue}`;
+    const n = per.get(k) ?? { waiting: 0, running: 0 };
+    if (r.state.startsWith('PENDING')) n.waiting++;
+    else n.running++;
+    per.set(k, n);
+  }
   const out = [];
   for (const w of ws) {
     const res = state.resources.find((r) => r.source === w.id);
-    const idle = res?.now.idle
-      ? fmtResources(Object.fromEntries(Object.entries(res.now.idle).filter(([, v]) => v > 0)))
-      : '';
     out.push(
-      el('div', {
-        class: 'src-title',
-        text: `${w.id}: reserved by tasks ${fmtResources(res?.now.reserved) || '–'} · by idle pollers ${idle || '–'}`,
-      }),
+      el(
+        'div',
+        { class: 'src-title', 'data-source': w.id },
+        `${w.id}: reserved by tasks ${fmtResources(res?.now.reserved) || '–'}`,
+        ...loadSpans(res?.now),
+      ),
     );
     const t = el(
       'table',
@@ -345,23 +378,58 @@ function renderWorkers() {
         el(
           'tr',
           {},
-          el('th', { text: 'task queue (class)' }),
+          el('th', { text: 'task queue' }),
+          el('th', { text: 'queue' }),
           el('th', { text: 'demand' }),
+          el('th', {
+            text: 'fits now',
+            title:
+              "whether the class's demand fits what running tasks leave free: a class that does not fit does not poll",
+          }),
+          el('th', { text: 'waiting here', title: 'arrived on this machine, waiting for resources' }),
           el('th', { text: 'running here' }),
         ),
       ),
     );
     const body = el('tbody');
-    for (const c of w.classes)
+    for (const c of w.classes) {
+      const n = per.get(`${w.id}\u0000${c.taskQueue}`) ?? { waiting: 0, running: 0 };
+      const fits = fitsFree(c.demand, res?.now);
       body.append(
         el(
           'tr',
-          { 'data-task-queue': c.taskQueue },
-          el('td', { text: c.taskQueue }),
-          el('td', { text: fmtResources(c.demand) || 'CPU 1' }),
-          el('td', { text: String(running.get(`${w.id}\u0000${c.taskQueue}`) ?? 0) }),
+          {
+            'data-task-queue': c.taskQueue,
+            'data-node-queue': String(c.nodeQueue === true),
+            class: c.nodeQueue ? 'node-queue' : undefined,
+          },
+          el('td', { class: 'queue', text: c.taskQueue }),
+          el(
+            'td',
+            { class: 'kind' },
+            c.nodeQueue
+              ? el('span', {
+                  class: 'badge node',
+                  text: `node ${w.nodeId}`,
+                  title: 'node queue: tasks with hard node affinity to this machine',
+                })
+              : el('span', {
+                  class: 'badge',
+                  text: 'shared',
+                  title: "the class's queue, shared by every machine serving it",
+                }),
+          ),
+          el('td', { class: 'demand', text: fmtResources(c.demand) || 'CPU 1' }),
+          el('td', {
+            class: 'fits',
+            'data-fits': fits === undefined ? undefined : String(fits),
+            text: fits === undefined ? '' : fits ? 'yes' : 'no',
+          }),
+          el('td', { class: 'waiting', text: String(n.waiting) }),
+          el('td', { class: 'running', text: String(n.running) }),
         ),
       );
+    }
     t.append(body);
     out.push(t);
   }
@@ -397,7 +465,6 @@ async function cancel(r) {
   if (res.status === 401) sessionStorage.removeItem('taskfit-token');
 }
 
-const rowEls = new Map();
 function renderTable() {
   const text = $('#filter').value.trim().toLowerCase();
   const st = $('#state-filter').value;
@@ -419,10 +486,9 @@ function renderTable() {
   $('#task-count').textContent =
     `${shown.length} shown (newest first) of ${list.length} matching, ${state.rows.size} kept`;
   const tbody = $('#task-table tbody');
-  const keep = new Set();
   const frag = document.createDocumentFragment();
   for (const r of shown) {
-    keep.add(r.key);
+    if (!state.firstSeen.has(r.key)) state.firstSeen.set(r.key, Date.now());
     const wait =
       r.startedAt !== undefined ? r.startedAt - r.queuedAt : TERMINAL.has(r.state) ? undefined : t - r.queuedAt;
     const run = r.startedAt !== undefined ? (r.endedAt ?? t) - r.startedAt : undefined;
@@ -457,11 +523,10 @@ function renderTable() {
       el('td', { class: 'msg', text: r.errorMessage ?? '' }),
       actions,
     );
-    rowEls.set(r.key, tr);
     frag.append(tr);
   }
-  for (const k of rowEls.keys()) if (!keep.has(k)) rowEls.delete(k);
   tbody.replaceChildren(frag);
+  trimStamps();
 }
 
 /** Greedy interval partitioning: the first sub-lane free at `start`. */
@@ -597,7 +662,7 @@ function renderTimeline() {
   root.setAttribute('height', y + 4);
   root.setAttribute('viewBox', `0 0 ${width} ${y + 4}`);
   host.replaceChildren(root);
-  trimDrawn();
+  trimStamps();
 }
 
 // ---- wiring -----------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 /**
  * Prometheus metrics (prom-client collectors) over a {@link Monitor}: tasks by state and name,
- * attempts, retries, failures by error type, resources per resource and per GPU, queue-wait and
- * run-time histograms. Names follow Prometheus conventions: `taskfit_` prefix, base units
+ * attempts, retries, failures by error type, resources per resource and per GPU, the executors'
+ * load (pool threads and queue, Temporal open polls and waiting tasks), queue-wait and run-time
+ * histograms. Names follow Prometheus conventions: `taskfit_` prefix, base units
  * (seconds), `_total` only on counters.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DashboardPool, DashboardWorkers } from './sources.js';
+import type { DashboardPool, DashboardWorkers, SourceResources } from './sources.js';
 import { toSources } from './sources.js';
 import { Monitor, resolveLimits } from './monitor.js';
 import type { DashboardLimits } from './monitor.js';
@@ -44,16 +45,18 @@ export const METRIC_NAMES = {
   failures: 'taskfit_task_failures_total',
   capacity: 'taskfit_resource_capacity',
   reserved: 'taskfit_resource_reserved',
-  idle: 'taskfit_resource_idle_reserved',
   gpuReserved: 'taskfit_gpu_reserved',
   gpuTasks: 'taskfit_gpu_tasks',
+  poolThreads: 'taskfit_pool_threads',
+  poolQueueSize: 'taskfit_pool_queue_size',
+  workerOpenPolls: 'taskfit_worker_open_polls',
+  workerWaitingTasks: 'taskfit_worker_waiting_tasks',
   wait: 'taskfit_task_queue_wait_seconds',
   run: 'taskfit_task_run_seconds',
 } as const;
 
 /** @internal Registers the collectors of `monitor` in `registry`; returns the unregister function. */
 export function registerMonitorMetrics(monitor: Monitor, registry: Registry): () => void {
-  const names = { of: (name: string) => monitor.metricName(name) };
   const registers = [registry];
   const made: string[] = [];
   const track = <T>(name: string, metric: T): T => {
@@ -93,13 +96,12 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
       }),
     );
   };
-  /** `m[source][name][key]` as series with labels source, name and `key`. */
+  /** `m[source][name][key]` as series with labels source, name and `key` (the monitor's counts are keyed by name label). */
   const nested =
     <K extends string>(m: Map<string, Map<string, Map<K, number>>>, key: string): Fill =>
     (put) => {
       for (const [source, per] of m)
-        for (const [name, values] of per)
-          for (const [k, n] of values) put({ source, name: names.of(name), [key]: k }, n);
+        for (const [name, values] of per) for (const [k, n] of values) put({ source, name, [key]: k }, n);
     };
 
   gauge(
@@ -112,7 +114,7 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
         const sums = new Map<string, number>();
         for (const [name, states] of Object.entries(s.summarize().byName))
           for (const [state, n] of Object.entries(states)) {
-            const k = `${names.of(name)}\u0000${state}`;
+            const k = `${monitor.metricName(name)}\u0000${state}`;
             sums.set(k, (sums.get(k) ?? 0) + (n ?? 0));
           }
         for (const [k, n] of sums) {
@@ -138,8 +140,7 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
     nested(monitor.counts.attemptsEnded, 'state'),
   );
   counter(METRIC_NAMES.retries, 'Retries (attempts after the first), by task name.', ['source', 'name'], (put) => {
-    for (const [source, per] of monitor.counts.retries)
-      for (const [name, n] of per) put({ source, name: names.of(name) }, n);
+    for (const [source, per] of monitor.counts.retries) for (const [name, n] of per) put({ source, name }, n);
   });
   counter(
     METRIC_NAMES.failures,
@@ -166,12 +167,6 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
     resources((r) => r.now.reserved),
   );
   gauge(
-    METRIC_NAMES.idle,
-    'Temporal workers: resources reserved by idle pollers, waiting for a task of their class.',
-    ['source', 'resource'],
-    resources((r) => r.now.idle),
-  );
-  gauge(
     METRIC_NAMES.gpuReserved,
     'Fraction of each GPU reserved by running tasks (0 to 1).',
     ['source', 'gpu'],
@@ -186,6 +181,30 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
   gauge(METRIC_NAMES.gpuTasks, 'Running tasks holding (a share of) each GPU.', ['source', 'gpu'], (put) => {
     for (const g of monitor.gpus()) put({ source: g.source, gpu: g.gpu }, g.holders.length);
   });
+  /** A gauge of one number per source, for the sources that report it. */
+  const load = (name: string, help: string, pick: (r: SourceResources) => number | undefined): void =>
+    gauge(name, help, ['source'], (put) => {
+      for (const r of monitor.resources()) {
+        const v = pick(r.now);
+        if (v !== undefined) put({ source: r.source }, v);
+      }
+    });
+  load(METRIC_NAMES.poolThreads, 'TaskPool: worker threads now (Piscina threads).', (r) => r.threads);
+  load(
+    METRIC_NAMES.poolQueueSize,
+    'TaskPool: tasks waiting for resources or for a thread (the pool queueSize).',
+    (r) => r.queueSize,
+  );
+  load(
+    METRIC_NAMES.workerOpenPolls,
+    'Temporal workers: activity polls open now, over all task queues of the machine (an open poll reserves nothing).',
+    (r) => r.openPolls,
+  );
+  load(
+    METRIC_NAMES.workerWaitingTasks,
+    'Temporal workers: activities that arrived on the machine and wait for resources (they hold nothing).',
+    (r) => r.waitingTasks,
+  );
   const histogram = (name: string, help: string): Histogram =>
     track(name, new Histogram({ name, help, labelNames: ['source', 'name'], buckets: [...TIME_BUCKETS], registers }));
   const wait = histogram(
@@ -194,7 +213,7 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): ()
   );
   const run = histogram(METRIC_NAMES.run, 'Run time of an attempt, from RUNNING to FINISHED or FAILED, seconds.');
   const stop = monitor.observe((o) => {
-    (o.kind === 'wait' ? wait : run).observe({ source: o.source, name: names.of(o.name) }, o.seconds);
+    (o.kind === 'wait' ? wait : run).observe({ source: o.source, name: o.name }, o.seconds);
   });
   return () => {
     stop();

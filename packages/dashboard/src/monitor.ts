@@ -99,7 +99,6 @@ export interface AttemptBar {
 export interface Sample {
   t: number;
   reserved: Readonly<Record<string, number>>;
-  idle?: Readonly<Record<string, number>>;
 }
 
 /** @internal A GPU's current holders. */
@@ -112,20 +111,24 @@ export interface GpuHolding {
 /** @internal What the metrics observe, per attempt. */
 export interface AttemptObservation {
   source: string;
+  /** The metrics' `name` label (see {@link Monitor.metricName}). */
   name: string;
   kind: 'wait' | 'run';
   seconds: number;
 }
 
-/** @internal Monotonic counts kept for the metrics. */
+/**
+ * @internal Monotonic counts kept for the metrics, keyed by the metrics' `name` label (at most
+ * `maxMetricNames` names and "other"), so per-task names cannot grow them.
+ */
 export interface Counts {
-  /** source → name → final state → tasks. */
+  /** source → name label → final state → tasks. */
   tasksEnded: Map<string, Map<string, Map<TaskState, number>>>;
-  /** source → name → outcome → attempts ended. */
+  /** source → name label → outcome → attempts ended. */
   attemptsEnded: Map<string, Map<string, Map<TaskState, number>>>;
-  /** source → name → retries (attempts after the first). */
+  /** source → name label → retries (attempts after the first). */
   retries: Map<string, Map<string, number>>;
-  /** source → name → error type → failed attempts. */
+  /** source → name label → error type → failed attempts. */
   failures: Map<string, Map<string, Map<string, number>>>;
 }
 
@@ -173,9 +176,9 @@ export class Monitor {
     retries: new Map(),
     failures: new Map(),
   };
-  /** Pool tasks whose FAILED may still be followed by a retry: key → [source, name]. */
-  readonly #unsure = new LruMap<string, { source: Source; taskId: string; name: string }>(10_000, (_k, u) =>
-    this.#ended(u.source.id, u.name, 'FAILED'),
+  /** Pool tasks whose FAILED may still be followed by a retry: key → source, task and name label. */
+  readonly #unsure = new LruMap<string, { source: Source; taskId: string; label: string }>(10_000, (_k, u) =>
+    this.#ended(u.source.id, u.label, 'FAILED'),
   );
   readonly #dirtyRows = new Set<string>();
   readonly #dirtyAttempts = new Set<string>();
@@ -241,7 +244,7 @@ export class Monitor {
     this.#version++;
     const key = `${s.index}:${e.taskId}`;
     const name = displayName(e);
-    this.metricName(name); // names get their label in the order tasks are first seen
+    const label = this.metricName(name); // names get their label in the order tasks are first seen
     let row = this.active.get(key) ?? this.done.get(key);
     const fresh = row === undefined || e.attempt > row.attempt;
     if (row === undefined) {
@@ -270,7 +273,7 @@ export class Monitor {
     if (fresh && e.attempt > 0)
       bump(
         sub(this.counts.retries, s.id, () => new Map()),
-        name,
+        label,
       );
     row.name = name;
     row.state = e.state;
@@ -286,22 +289,27 @@ export class Monitor {
     if (e.namespace !== undefined) row.namespace = e.namespace;
     if (e.state === 'RUNNING') {
       row.startedAt = e.timestamp;
-      this.#emit({ source: s.id, name, kind: 'wait', seconds: Math.max(0, e.timestamp - row.queuedAt) / 1000 });
+      this.#emit({ source: s.id, name: label, kind: 'wait', seconds: Math.max(0, e.timestamp - row.queuedAt) / 1000 });
     }
     const ended = TERMINAL.has(e.state);
     if (ended) {
       row.endedAt = e.timestamp;
       if (row.startedAt !== undefined)
-        this.#emit({ source: s.id, name, kind: 'run', seconds: Math.max(0, e.timestamp - row.startedAt) / 1000 });
-      count(this.counts.attemptsEnded, s.id, name, e.state);
+        this.#emit({
+          source: s.id,
+          name: label,
+          kind: 'run',
+          seconds: Math.max(0, e.timestamp - row.startedAt) / 1000,
+        });
+      count(this.counts.attemptsEnded, s.id, label, e.state);
     }
     if (e.state === 'FAILED') {
       row.errorType = e.errorType ?? 'Error';
       if (e.errorMessage !== undefined) row.errorMessage = e.errorMessage;
       else delete row.errorMessage;
-      count(this.counts.failures, s.id, name, row.errorType);
+      count(this.counts.failures, s.id, label, row.errorType);
     }
-    this.#countEnd(s, row, e);
+    this.#countEnd(s, row, e, label);
 
     // Rows: active and ended tasks are bounded separately, so a burst of submissions never
     // pushes out the record of what just ran (and vice versa).
@@ -318,29 +326,30 @@ export class Monitor {
   }
 
   /** `taskfit_tasks_total`: once per task, by its final state. */
-  #countEnd(s: Source, row: TaskRow, e: DashboardTaskEvent): void {
+  #countEnd(s: Source, row: TaskRow, e: DashboardTaskEvent, label: string): void {
     const ukey = row.key;
     if (e.state !== 'FAILED') this.#unsure.delete(ukey);
-    if (e.state === 'FINISHED') this.#ended(s.id, row.name, 'FINISHED');
+    if (e.state === 'FINISHED') this.#ended(s.id, label, 'FINISHED');
     else if (e.state === 'FAILED') {
       if (s.kind === 'workers') {
-        if (e.retrying !== true) this.#ended(s.id, row.name, 'FAILED');
+        if (e.retrying !== true) this.#ended(s.id, label, 'FAILED');
       } else {
         // A pool's FAILED event does not say whether a retry follows (it may, after a backoff):
         // decided by resolveFailures(). A later event of the task (its retry) drops the entry.
-        this.#unsure.set(ukey, { source: s, taskId: row.taskId, name: row.name });
+        this.#unsure.set(ukey, { source: s, taskId: row.taskId, label });
       }
     }
   }
 
-  #ended(source: string, name: string, state: TaskState): void {
-    count(this.counts.tasksEnded, source, name, state);
+  #ended(source: string, label: string, state: TaskState): void {
+    count(this.counts.tasksEnded, source, label, state);
   }
 
   /**
-   * Decides which pool FAILED events were final: a task whose latest state is FAILED now has
-   * settled (a retry in backoff reports a pending state); one the pool no longer remembers had
-   * settled too (only settled tasks are dropped). Runs on every sample and before every scrape.
+   * Decides which pool FAILED events were final: a task whose latest attempt failed has settled
+   * (one waiting out a retry's backoff already counts its next attempt); one the pool no longer
+   * remembers had settled too (only settled tasks are dropped). Runs on every sample and before
+   * every scrape.
    */
   resolveFailures(): void {
     if (this.#unsure.size === 0) return;
@@ -350,7 +359,7 @@ export class Monitor {
       if (now === undefined) failed.set(u.source, (now = u.source.failedNow?.() ?? new Set()));
       if (now.has(u.taskId) || u.source.remembers?.(u.taskId) === false) {
         this.#unsure.delete(key);
-        this.#ended(u.source.id, u.name, 'FAILED');
+        this.#ended(u.source.id, u.label, 'FAILED');
       }
     }
   }
@@ -400,10 +409,7 @@ export class Monitor {
   sample(): void {
     const t = Date.now();
     for (const s of this.sources) {
-      const r = s.resources();
-      const smp: Sample = { t, reserved: r.reserved };
-      if (r.idle !== undefined) smp.idle = r.idle;
-      this.samples[s.index]!.push(smp);
+      this.samples[s.index]!.push({ t, reserved: s.resources().reserved });
     }
     this.#version++;
   }

@@ -45,6 +45,8 @@ export interface DashboardTaskSummary {
 export interface DashboardTaskInfo {
   readonly taskId: string;
   readonly state: TaskState;
+  /** Latest attempt (0-based); during a retry's backoff, the attempt that comes next. */
+  readonly attempt: number;
   readonly events: readonly DashboardTaskEvent[];
 }
 
@@ -61,6 +63,10 @@ export interface DashboardPool {
     readonly available: Readonly<Record<string, number>>;
   };
   readonly nodeId: string;
+  /** The pool's threads (Piscina's `threads`): the dashboard shows how many. */
+  readonly threads: readonly unknown[];
+  /** Tasks waiting for resources or for a thread (Piscina's `queueSize`). */
+  readonly queueSize: number;
   timeline(): ChromeTrace;
 }
 
@@ -69,6 +75,8 @@ export interface DashboardServedClass {
   readonly key: string;
   readonly demand: Readonly<Record<string, number>>;
   readonly taskQueue: string;
+  /** `true` for the class's node queue (tasks with hard node affinity to this machine). */
+  readonly nodeQueue: boolean;
 }
 
 /** What the dashboard needs of `createTaskWorkers(...)` (`@taskfit/temporal-adapter/worker`). */
@@ -82,20 +90,29 @@ export interface DashboardWorkers {
   resources(): {
     total: Readonly<Record<string, number>>;
     available: Readonly<Record<string, number>>;
-    reservedByIdlePollers: Readonly<Record<string, number>>;
+    /** Tasks that arrived on this machine and wait for resources (they hold nothing). */
+    waitingTasks: number;
+    /** Polls open now, over all task queues (an open poll reserves nothing). */
+    openPolls: number;
   };
   listTasks(): readonly DashboardTaskInfo[];
   summarizeTasks(): DashboardTaskSummary;
   timeline(): ChromeTrace;
 }
 
-/** Resource snapshot of a source. */
+/** Resource snapshot of a source, with what its executor reports about its load. */
 export interface SourceResources {
   readonly total: Readonly<Record<string, number>>;
   /** Reserved by tasks. */
   readonly reserved: Readonly<Record<string, number>>;
-  /** Reserved by idle Temporal pollers (workers only). */
-  readonly idle?: Readonly<Record<string, number>>;
+  /** Pools: threads now. */
+  readonly threads?: number;
+  /** Pools: tasks waiting for resources or for a thread. */
+  readonly queueSize?: number;
+  /** Workers: polls open now (they reserve nothing). */
+  readonly openPolls?: number;
+  /** Workers: tasks that arrived and wait for resources on the machine. */
+  readonly waitingTasks?: number;
 }
 
 /** @internal One pool or worker process, normalised. */
@@ -111,7 +128,7 @@ export interface Source {
   summarize(): DashboardTaskSummary;
   resources(): SourceResources;
   timeline(): ChromeTrace;
-  /** Pools: ids of tasks whose latest state is FAILED now (a retry in backoff is not FAILED). */
+  /** Pools: ids of tasks that failed for good (their last attempt failed; a retry in backoff does not count). */
   failedNow?(): Set<string>;
   /** Pools: whether the pool still remembers the task. */
   remembers?(taskId: string): boolean;
@@ -150,10 +167,18 @@ export function toSources(pools: readonly DashboardPool[], workers: readonly Das
       summarize: () => p.summarizeTasks(),
       resources() {
         const { total, available } = p.resources;
-        return { total, reserved: minus(total, available) };
+        return { total, reserved: minus(total, available), threads: p.threads.length, queueSize: p.queueSize };
       },
       timeline: () => p.timeline(),
-      failedNow: () => new Set(p.listTasks({ state: 'FAILED' }).map((t) => t.taskId)),
+      // A task waiting out a retry's backoff reports FAILED with its next attempt already counted:
+      // only a task whose latest attempt is the one that failed has settled.
+      failedNow: () =>
+        new Set(
+          p
+            .listTasks({ state: 'FAILED' })
+            .filter((t) => t.events.at(-1)?.attempt === t.attempt)
+            .map((t) => t.taskId),
+        ),
       remembers: (taskId) => p.listTasks({ taskId }).length > 0,
     });
   }
@@ -171,9 +196,14 @@ export function toSources(pools: readonly DashboardPool[], workers: readonly Das
       tasks: () => w.listTasks(),
       summarize: () => w.summarizeTasks(),
       resources() {
+        // An open poll reserves nothing: what tasks hold is all that is reserved.
         const r = w.resources();
-        // `available` already excludes what tasks hold; idle pollers' reservations are separate.
-        return { total: r.total, reserved: minus(r.total, r.available), idle: r.reservedByIdlePollers };
+        return {
+          total: r.total,
+          reserved: minus(r.total, r.available),
+          openPolls: r.openPolls,
+          waitingTasks: r.waitingTasks,
+        };
       },
       timeline: () => w.timeline(),
     });

@@ -93,8 +93,13 @@ describe('/metrics', () => {
       const heldId = held.taskId;
       while (!pool.listTasks({ taskId: heldId }).some((t) => t.state === 'RUNNING'))
         await new Promise((r) => setTimeout(r, 10));
+      // And one that needs both GPUs waits in the pool's queue meanwhile.
+      const big = pool.remote('hold', { name: 'big', numGpus: 2, numCpus: 1 }).remote(release) as ObjectRef;
+      expect(pool.queueSize).toBe(1);
 
+      const threadsBefore = pool.threads.length;
       const m = await scrape(dash.url);
+      const threadsAfter = pool.threads.length;
       const summary = pool.summarizeTasks();
       // Tasks by latest state and name: exactly summarizeTasks().
       expect(m.get('taskfit_tasks')?.type).toBe('GAUGE');
@@ -142,6 +147,15 @@ describe('/metrics', () => {
       const other = gpuId === '0' ? '1' : '0';
       expect(gauge('taskfit_gpu_reserved', 'gpu')).toEqual({ [gpuId]: 0.5, [other]: 0 });
       expect(gauge('taskfit_gpu_tasks', 'gpu')).toEqual({ [gpuId]: 1, [other]: 0 });
+      // The pool's load: its queue (the waiting task) and its threads (Piscina's members).
+      expect(m.get('taskfit_pool_queue_size')?.type).toBe('GAUGE');
+      expect(gauge('taskfit_pool_queue_size', 'source')).toEqual({ 'pool:local': 1 });
+      const threads = gauge('taskfit_pool_threads', 'source')['pool:local']!;
+      expect(Math.min(threadsBefore, threadsAfter)).toBeGreaterThanOrEqual(1); // the held task's
+      expect(threads).toBeGreaterThanOrEqual(Math.min(threadsBefore, threadsAfter));
+      expect(threads).toBeLessThanOrEqual(Math.max(threadsBefore, threadsAfter));
+      // Temporal-only series are absent for a pool.
+      expect(m.has('taskfit_worker_open_polls') ? m.get('taskfit_worker_open_polls')!.metrics : []).toEqual([]);
 
       // Histograms: one run-time observation per attempt that ran, one wait per attempt that started.
       expect(histogramCounts(m, 'taskfit_task_run_seconds')).toEqual({ ok: 5, fatal: 2, crash: 2, limited: 3 });
@@ -161,9 +175,10 @@ describe('/metrics', () => {
       });
 
       writeFileSync(release, '');
-      await held;
+      await Promise.all([held, big]);
       const after = await scrape(dash.url);
       expect(byNameState(after.get('taskfit_tasks_total'))['held']).toEqual({ FINISHED: 1 });
+      expect(byNameState(after.get('taskfit_tasks_total'))['big']).toEqual({ FINISHED: 1 });
       expect(byNameState(after.get('taskfit_tasks'))).toEqual(pool.summarizeTasks().byName);
     } finally {
       writeFileSync(release, ''); // never leave the held task (and the pool's close) hanging

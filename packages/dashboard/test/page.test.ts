@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TaskPool } from '@taskfit/piscina-adapter';
 import type { ObjectRef } from '@taskfit/piscina-adapter';
 import { serveDashboard } from '@taskfit/dashboard';
@@ -37,7 +37,9 @@ async function setup(
   resources: Record<string, number>,
   options: Omit<DashboardOptions, 'pools'> = {},
 ): Promise<{ pool: TaskPool; dash: Dashboard; page: Page }> {
-  const pool = new TaskPool({ filename: TASKS, resources, maxThreads: 4 });
+  // Four threads kept: threads otherwise start on demand (Piscina's rule), and starting one can
+  // take most of a second on a loaded machine — time the page is not to blame for.
+  const pool = new TaskPool({ filename: TASKS, resources, minThreads: 4, maxThreads: 4 });
   cleanups.push(() => pool.destroy());
   const dash = await serveDashboard({ pools: [pool], port: 0, ...options });
   cleanups.push(() => dash.close());
@@ -64,6 +66,8 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
   it('is served on 127.0.0.1 and shows tasks submitted after it opened, in the table and the timeline, within a second', async () => {
     const { pool, dash, page } = await setup({ CPU: 4 });
     expect(dash.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    // The latency measured is the dashboard's: the four threads are up before the tasks come.
+    await vi.waitFor(() => expect(pool.idleThreads).toBe(4), { timeout: 30_000, interval: 20 });
     const sleep = pool.remote('sleep');
     const submitted = Date.now();
     const refs = Array.from({ length: 4 }, (_, i) => sleep.options({ name: `late-${i}` }).remote(1500, i) as ObjectRef);
@@ -114,6 +118,8 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
       summarizeTasks: () => ({ total: 1, byState: { RUNNING: 1 }, byName: { child: { RUNNING: 1 } } }),
       resources: { total: { CPU: 1 }, available: { CPU: 0 } },
       nodeId: 'nested',
+      threads: [],
+      queueSize: 0,
       timeline: () => chromeTrace([]),
     };
     const dash = await serveDashboard({ pools: [nested] });
@@ -157,7 +163,7 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
     expect(await row.locator('td.msg').textContent()).toMatch(/exit/);
   });
 
-  it('draws GPU fractions per GPU (which task holds which share) and keeps a non-blank screenshot', async () => {
+  it("draws GPU fractions per GPU (which task holds which share), shows the pool's threads and queue, and keeps a non-blank screenshot", async () => {
     const { pool, page } = await setup({ CPU: 4, GPU: 2 });
     const release = join(dir, 'release-gpu');
     const half = pool.remote('hold', { numGpus: 0.5, numCpus: 0.5 });
@@ -166,6 +172,19 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
     await page.waitForFunction(() => document.querySelectorAll('#gpus .share').length === 4, undefined, {
       timeout: 15_000,
     });
+    // A whole-GPU task does not fit while the halves run: it waits in the pool's queue.
+    const whole = pool.remote('hold', { name: 'embed-whole', numGpus: 1 }).remote(release) as ObjectRef;
+    const load = (key: string) => page.locator(`#resources .src-title[data-source="pool:local"] [data-load="${key}"]`);
+    await page.waitForFunction(
+      () => document.querySelector('#resources [data-load="queueSize"]')?.getAttribute('data-value') === '1',
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(pool.queueSize).toBe(1);
+    expect(await load('queueSize').textContent()).toBe('1 queued');
+    expect(pool.threads).toHaveLength(4); // one per running half-GPU task (maxThreads 4)
+    expect(await load('threads').getAttribute('data-value')).toBe('4');
+    expect(await load('threads').textContent()).toBe('4 threads');
     const shares = await page.evaluate(() =>
       [...document.querySelectorAll('#gpus .gpu')].map((g) => ({
         gpu: g.getAttribute('data-gpu'),
@@ -199,10 +218,11 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
     expect(colours.size, 'distinct colours in the screenshot').toBeGreaterThan(50);
 
     writeFileSync(release, '');
-    await Promise.all(refs);
+    await Promise.all([...refs, whole]);
     await page.waitForFunction(() => document.querySelectorAll('#gpus .share').length === 0, undefined, {
       timeout: 15_000,
     });
+    expect(await load('queueSize').getAttribute('data-value')).toBe('0');
   });
 
   it('is read-only by default; actions need the token; requests for another host name are refused', async () => {
