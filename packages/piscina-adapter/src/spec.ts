@@ -72,7 +72,7 @@ function build(resolved: ResolvedTaskOptions, isolated: boolean): TaskSpec {
     }
   }
   const demand = plain(resourceDemand(resolved));
-  const strategy = resolved.schedulingStrategy;
+  const strategy = resolved.schedulingStrategy ?? 'DEFAULT';
   const envVars = env?.envVars !== undefined && Object.keys(env.envVars).length > 0 ? env.envVars : undefined;
   const keys = Object.keys(demand).sort();
   return {
