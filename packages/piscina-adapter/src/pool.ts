@@ -27,16 +27,16 @@ import type { PoolHistogram, TaskRunOptions } from './compat.js';
 import { Engine, snapshotArgs } from './engine.js';
 import { cancelError, PiscinaText } from './failure.js';
 import type { TaskFilter, TaskInfo, TaskPoolEvents, TaskSummary } from './events.js';
-import { State, TaskRecord } from './history.js';
 import type { Ledger } from './ledger.js';
 import { openNode } from './node.js';
 import { readPoolOptions, toPath } from './options.js';
 import type { FilledOptions, PoolConfig, TaskPoolOptions } from './options.js';
 import { ObjectRef, ObjectRefGenerator } from './object-ref.js';
-import { bareSpec, compileSpec } from './spec.js';
-import type { TaskSpec } from './spec.js';
+import { NOTHING, bareSpec, compileSpec } from './spec.js';
+import type { Inherited, TaskSpec } from './spec.js';
 import { poolTimeline } from './timeline.js';
-import { Api, Phase, Task } from './task.js';
+import { Api, Phase } from './task.js';
+import type { Task } from './task.js';
 import { CallMode } from './wire.js';
 
 export type { TaskPoolOptions, FilledOptions } from './options.js';
@@ -44,7 +44,6 @@ export type { TaskRunOptions, AbortSignalLike, PoolHistogram, HistogramSummary }
 
 const QUEUE_OPTIONS: symbol = Piscina.queueOptionsSymbol;
 const noop = (): void => {};
-const newRecord = (id: string, name: string): TaskRecord => new TaskRecord(id, name);
 
 /** Resource ledger snapshot, in the units the user wrote. */
 export interface ResourceSnapshot {
@@ -106,11 +105,10 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
   readonly #engine: Engine;
   readonly #config: PoolConfig;
   readonly #bare: TaskSpec;
+  /** What top-level tasks inherit: the pool's runtime env. */
+  readonly #job: Inherited;
   readonly #specs = new WeakMap<TaskOptions, TaskSpec>();
   readonly #start = performance.now();
-  #seq = 0;
-  /** What a Task's `cancel()` (its ObjectRefs') calls. */
-  readonly #cancel = (t: Task, reason: string): boolean => this.#engine.cancel(t, reason);
   #histogram: PoolHistogram | undefined;
   #closed: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
@@ -128,7 +126,8 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       this.#forward(event, args),
     );
     this.events = this.#engine.history.events;
-    this.#bare = bareSpec(config.concurrentTasksPerWorker);
+    this.#job = config.runtimeEnv === undefined ? NOTHING : { env: config.runtimeEnv, capture: undefined };
+    this.#bare = bareSpec(config.concurrentTasksPerWorker, this.#job);
     if (node.error !== undefined) {
       this.#engine.failAll(node.error);
       this.ready = Promise.reject(node.error);
@@ -475,7 +474,7 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
   }
 
   #launcher(exportName: string, taskOptions: TaskOptions): PoolRemoteFunction {
-    const spec = compileSpec(taskOptions);
+    const spec = compileSpec(taskOptions, this.#job);
     const mode = spec.numReturns === 'streaming' ? CallMode.Stream : CallMode.Spread;
     return {
       exportName,
@@ -549,22 +548,15 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       engine.fail(t, err);
       return out;
     }
-    t.args = snap;
-    t.snapshot = true;
-    t.phase = Phase.Args;
-    if (t.record !== undefined) engine.history.record(t.record, State.PendingArgs);
-    Promise.all(args.map((a) => (a instanceof ObjectRef ? a.promise : undefined))).then(
-      (resolved) => {
-        if (t.phase !== Phase.Args) return;
-        resolved.forEach((v, i) => {
-          if (args[i] instanceof ObjectRef) snap[i] = v;
-        });
-        engine.enqueue(t);
-      },
-      (err: unknown) => {
-        if (t.phase === Phase.Args) engine.fail(t, err);
-      },
-    );
+    const at: number[] = [];
+    const values: Promise<unknown>[] = [];
+    args.forEach((a, i) => {
+      if (a instanceof ObjectRef) {
+        at.push(i);
+        values.push(a.promise);
+      }
+    });
+    engine.awaitArgs(t, snap, at, values);
     return out;
   }
 
@@ -577,34 +569,22 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
     args: unknown,
     extra: { transferList: TaskRunOptions['transferList']; queueOptions: object | null; abortable: boolean },
   ): Task {
-    const engine = this.#engine;
-    return new Task({
-      seq: ++this.#seq,
-      idPrefix: engine.idPrefix,
-      spec,
-      api,
-      file,
-      exportName,
-      mode,
-      args,
-      transferList: extra.transferList,
-      queueOptions: extra.queueOptions,
-      abortable: extra.abortable,
-      record: newRecord,
-      cancel: this.#cancel,
-    });
+    return this.#engine.newTask(spec, api, file, exportName, mode, args, extra);
   }
 
   #spec(options: TaskOptions): TaskSpec {
     let s = this.#specs.get(options);
     if (s === undefined) {
-      s = compileSpec(options);
+      s = compileSpec(options, this.#job);
       this.#specs.set(options, s);
     }
     return s;
   }
 
-  /** Tasks with events enabled, oldest first, with every event of every attempt. */
+  /**
+   * Tasks with events enabled, oldest first, with every event of every attempt; `filter` keeps
+   * those whose `taskId`, `name`, latest `state` and `parentTaskId` (the children of a task) match.
+   */
   listTasks(filter: TaskFilter = {}): TaskInfo[] {
     return this.#engine.history.list(filter);
   }
