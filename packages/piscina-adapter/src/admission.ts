@@ -192,6 +192,25 @@ export class AdmissionQueue {
     return undefined;
   }
 
+  /**
+   * Whether a new task demanding `demand` (outside placement groups) may pass the tasks waiting
+   * here now: no waiting task holds a reservation it would eat into. (Whether it fits is the
+   * ledger's question.)
+   */
+  mayPass(ledger: Ledger, demand: Readonly<Record<string, number>>): boolean {
+    if (this.#size === 0 || this.#maxBypass === Infinity) return true;
+    const heads: Task[] = [];
+    for (const b of this.#buckets.values()) {
+      const h = b.peek();
+      if (h !== undefined && !inGroup(h)) heads.push(h);
+    }
+    heads.sort(this.#order);
+    // The head that reserves (as next() picks it): the oldest competing for node capacity that could get it.
+    const blocked = heads.find((h) => ledger.fitsOutsideGroups(h.spec.demand));
+    if (blocked === undefined || blocked.bypassed < this.#maxBypass) return true;
+    return ledger.fitsBeyond(blocked.spec.demand, demand);
+  }
+
   #take(b: Bucket, t: Task): void {
     b.shift();
     t.queued = false;

@@ -10,7 +10,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import type { Transferable } from 'node:worker_threads';
 import { InfeasibleTaskError, TaskError, matchesRetryExceptions } from '@taskfit/core';
+import type { ResourceRequest } from '@taskfit/core';
 import { AdmissionQueue } from './admission.js';
 import { Children } from './children.js';
 import { isControlHello } from './control-wire.js';
@@ -18,8 +20,7 @@ import { PiscinaQueue, envelopeOf, makeBalancer } from './dispatch.js';
 import { PiscinaText, cancelError, classify, crashError, taskError } from './failure.js';
 import type { Failure } from './failure.js';
 import { State, TaskHistory, TaskRecord } from './history.js';
-import type { Ledger } from './ledger.js';
-import type { Holding } from './ledger.js';
+import type { Holding, Ledger } from './ledger.js';
 import type { PiscinaWorker, PoolConfig } from './options.js';
 import { backoffDelay } from './retry.js';
 import { Api, Phase, Task } from './task.js';
@@ -29,7 +30,6 @@ import { Threads } from './threads.js';
 import { Timing } from './compat.js';
 import { CallMode } from './wire.js';
 import type { Envelope, StaticContext } from './wire.js';
-import type { Transferable } from 'node:worker_threads';
 
 // A CommonJS shim (see worker/loader.cts) that imports the ESM wrapper worker/entry.js.
 const ENTRY = fileURLToPath(new URL('./worker/loader.cjs', import.meta.url));
@@ -94,6 +94,10 @@ export class Engine {
   readonly #statics = new WeakMap<object, StaticContext>();
   #pumping = false;
   #again = false;
+  /** Listeners of ledger and queue changes (an executor sharing the ledger); undefined while none. */
+  #listeners: Set<() => void> | undefined;
+  /** Tasks whose grant an executor sharing the ledger waits to hear of. */
+  #onGrant: Map<Task, (h: Holding) => void> | undefined;
   #idleWaiters: (() => void)[] = [];
   #settledWaiters: (() => void)[] = [];
   closing: 'open' | 'closing' | 'destroyed' = 'open';
@@ -203,7 +207,7 @@ export class Engine {
       abortable: extra.abortable,
       record: newRecord,
       cancel: this.#cancelTask,
-      ...(nest === undefined ? {} : { nest }),
+      nest,
     });
   }
 
@@ -244,6 +248,7 @@ export class Engine {
       return this.#wait(t);
     }
     this.#hand(t, r.allocation);
+    if (this.#listeners !== undefined) this.#changed();
     if (t.phase === Phase.Handed && waiting === 0 && limit + this.pendingCapacity() <= 0) {
       // Piscina could not place it and may not queue it: take it back.
       this.#withdraw(t);
@@ -323,6 +328,39 @@ export class Engine {
       this.#pumping = false;
     }
     if (this.children !== undefined && this.handed > 0) this.children.checkDeadlock();
+    if (this.#listeners !== undefined) this.#changed();
+  }
+
+  // ── one ledger per machine: an executor that shares this pool's ledger ───────────────────
+
+  /**
+   * Whether a task demanding `request` (default placement) would start now: it fits (debts
+   * included) and passes no waiting task that holds a reservation.
+   */
+  admits(request: ResourceRequest): boolean {
+    const l = this.#ledger;
+    if (l === undefined || this.failure !== undefined) return false;
+    if (!l.node.canAllocate(request) || !l.fitsBeyond({}, request.resources)) return false;
+    return this.admission.mayPass(l, request.resources);
+  }
+
+  /** Calls `fn` after every change of the ledger or of the waiting tasks; returns the unsubscribe function. */
+  onChange(fn: () => void): () => void {
+    const set = (this.#listeners ??= new Set());
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.#listeners === set) this.#listeners = undefined;
+    };
+  }
+
+  /** Tells `fn` what `t` holds once it is admitted. */
+  onGranted(t: Task, fn: (h: Holding) => void): void {
+    (this.#onGrant ??= new Map()).set(t, fn);
+  }
+
+  #changed(): void {
+    for (const fn of [...this.#listeners!]) fn();
   }
 
   /** Admits every task of `q` that may start now. */
@@ -347,6 +385,13 @@ export class Engine {
     this.#live++;
     if (t.record !== undefined)
       this.history.submitted(t.record, holding.resources, spec.gpu ? holding.gpuIds : NO_DEVICES);
+    if (this.#onGrant !== undefined) {
+      const f = this.#onGrant.get(t);
+      if (f !== undefined) {
+        this.#onGrant.delete(t);
+        f(holding);
+      }
+    }
     const { envelope, transferList } = envelopeOf(t, holding, this.config);
     t.envelope = envelope;
     const signal = t.abortable ? (t.abort = new AbortController()).signal : undefined;
@@ -601,6 +646,7 @@ export class Engine {
 
   #done(t: Task): void {
     this.active.delete(t);
+    if (this.#onGrant !== undefined) this.#onGrant.delete(t);
     if (t.timer !== undefined) clearTimeout(t.timer);
     t.unlisten?.();
     t.unlisten = undefined;

@@ -10,6 +10,7 @@ export type {
   PoolHistogram,
   HistogramSummary,
   TaskPoolEmitterEvents,
+  SharedLedger,
 } from './pool.js';
 export { ObjectRef, ObjectRefGenerator } from './object-ref.js';
 export { wait } from './wait.js';

@@ -14,11 +14,13 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { isRemoteFunction, mergeTaskOptions, validateTaskOptions } from '@taskfit/core';
 import type {
+  NodeResources,
   PlacementGroup,
   PlacementGroupOptions,
   PlacementGroupRef,
   RemoteFunction,
   ResolvedTaskOptions,
+  ResourceRequest,
   TaskOptions,
 } from '@taskfit/core';
 import type { ChromeTrace } from '@taskfit/core';
@@ -44,6 +46,7 @@ export type { TaskRunOptions, AbortSignalLike, PoolHistogram, HistogramSummary }
 
 const QUEUE_OPTIONS: symbol = Piscina.queueOptionsSymbol;
 const noop = (): void => {};
+const NO_DEVICES: readonly string[] = Object.freeze([]);
 
 /** Resource ledger snapshot, in the units the user wrote. */
 export interface ResourceSnapshot {
@@ -68,6 +71,39 @@ export interface PoolRemoteFunction {
    * copied now (structured clone): later changes by the caller do not reach the task.
    */
   remote(...args: unknown[]): ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined;
+}
+
+/**
+ * A pool's ledger as another executor on the same machine shares it (one ledger per machine):
+ * `createTaskWorkers({ pool })` of `@taskfit/temporal-adapter` admits its activities through it,
+ * so that activities, pool tasks and their children are all admitted against the pool's ledger,
+ * in the pool's one admission queue.
+ */
+export interface SharedLedger {
+  /** The machine's resources: the pool's ledger (core's `NodeResources`). */
+  readonly node: NodeResources;
+  /** The pool's `maxBypass` (its admission's starvation bound). */
+  readonly maxBypass: number;
+  /** Tasks waiting for resources in the pool. */
+  readonly waiting: number;
+  /**
+   * Whether a task demanding `request` (default placement) would start now: it fits, and it
+   * passes no waiting task that holds a reservation (the pool's fairness rule).
+   */
+  admits(request: ResourceRequest): boolean;
+  /** Calls `listener` after every change of the ledger or of the waiting tasks; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+  /**
+   * Runs export `exportName` of the pool's module as one task of the pool (what
+   * `pool.remote(exportName, options).remote(...args)` does; `numReturns` must be 1), calling
+   * `onStart` with what the task holds once it is admitted.
+   */
+  submit(
+    exportName: string,
+    options: TaskOptions,
+    args: unknown[],
+    onStart?: (resources: Readonly<Record<string, number>>, gpuIds: readonly number[] | readonly string[]) => void,
+  ): ObjectRef;
 }
 
 /** Events a TaskPool emits (Piscina's). */
@@ -439,6 +475,31 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
     this.#engine.pump();
   }
 
+  /**
+   * This pool's ledger, for an executor that runs its work in this pool and admits it against the
+   * same ledger — one ledger per machine (see {@link SharedLedger}).
+   * @throws Error while the node's resources are still being detected (`await pool.ready` first).
+   */
+  sharedLedger(): SharedLedger {
+    const ledger = this.#readyLedger('sharedLedger');
+    const engine = this.#engine;
+    return {
+      node: ledger.node,
+      maxBypass: this.#config.maxBypass,
+      get waiting() {
+        return engine.waitingForResources;
+      },
+      admits: (request) => engine.admits(request),
+      onChange: (listener) => engine.onChange(listener),
+      submit: (exportName, options, args, onStart) => {
+        const spec = compileSpec(options, this.#job);
+        if (spec.numReturns !== 1)
+          throw new TypeError(`sharedLedger().submit(): numReturns must be 1, got ${String(spec.numReturns)}`);
+        return this.#submitRemote(spec, exportName, CallMode.Spread, args, onStart) as ObjectRef;
+      },
+    };
+  }
+
   #readyLedger(what: string): Ledger {
     const l = this.#engine.ledger;
     if (l === undefined || l.provisional)
@@ -493,6 +554,7 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
     exportName: string,
     mode: CallMode,
     args: unknown[],
+    onStart?: Parameters<SharedLedger['submit']>[3],
   ): ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined {
     const file = this.#config.filename;
     const t = this.#task(spec, Api.Remote, file ?? '', exportName, mode, args, {
@@ -500,6 +562,8 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       queueOptions: null,
       abortable: true,
     });
+    if (onStart !== undefined)
+      this.#engine.onGranted(t, (h) => onStart(h.resources, spec.gpu ? h.gpuIds : NO_DEVICES));
     const n = spec.numReturns;
     let out: ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined;
     if (n === 'streaming') {

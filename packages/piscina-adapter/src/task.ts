@@ -147,8 +147,8 @@ export class Task {
     abortable: boolean;
     record: (id: string, name: string, parentTaskId: string | undefined) => TaskRecord | undefined;
     cancel: (t: Task, reason: string, cause?: unknown) => boolean;
-    /** A child task: its id (`<parent id>.<n>`) and place in the tree. */
-    nest?: { id: string; nest: TaskNest };
+    /** A child task: its id (`<parent id>.<n>`) and place in the tree; undefined for a top-level task. */
+    nest: { id: string; nest: TaskNest } | undefined;
   }) {
     this.seq = init.seq;
     this.#idPrefix = init.idPrefix;
