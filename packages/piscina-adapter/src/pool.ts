@@ -9,10 +9,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { types } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { isRemoteFunction, mergeTaskOptions, validateTaskOptions } from '@taskfit/core';
 import type {
   NodeResources,
   PlacementGroup,
@@ -27,6 +25,7 @@ import type { ChromeTrace } from '@taskfit/core';
 import { onAbort, readRunArgs, signalState, unwrapMovable } from './compat.js';
 import type { PoolHistogram, TaskRunOptions } from './compat.js';
 import { Engine, snapshotArgs } from './engine.js';
+import { launchTarget, withOverrides } from './launch.js';
 import { cancelError, PiscinaText } from './failure.js';
 import type { TaskFilter, TaskInfo, TaskPoolEvents, TaskSummary } from './events.js';
 import type { Ledger } from './ledger.js';
@@ -38,7 +37,6 @@ import { NOTHING, bareSpec, compileSpec } from './spec.js';
 import type { Inherited, TaskSpec } from './spec.js';
 import { poolTimeline } from './timeline.js';
 import { Api, Phase } from './task.js';
-import type { Task } from './task.js';
 import { CallMode } from './wire.js';
 
 export type { TaskPoolOptions, FilledOptions } from './options.js';
@@ -230,7 +228,7 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       task !== null && typeof task === 'object'
         ? (((task as Record<symbol, unknown>)[QUEUE_OPTIONS] as object | null | undefined) ?? null)
         : null;
-    const t = this.#task(spec, Api.Run, file, a.name ?? this.#config.name, CallMode.Single, value, {
+    const t = this.#engine.newTask(spec, Api.Run, file, a.name ?? this.#config.name, CallMode.Single, value, {
       transferList,
       queueOptions,
       abortable: spec.isolated || a.signal !== null,
@@ -515,23 +513,8 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
    * @throws TaskOptionsError when the options are invalid or unsupported here.
    */
   remote(target: string | RemoteFunction, options?: TaskOptions): PoolRemoteFunction {
-    let exportName: string;
-    let base: TaskOptions = {};
-    if (typeof target === 'string') exportName = target;
-    else if (isRemoteFunction(target)) {
-      exportName = target.fn.name;
-      if (exportName === '')
-        throw new TypeError(
-          'pool.remote(rf): the remote function must be a named function exported by the pool module',
-        );
-      base = target.taskOptions;
-      if (base.numReturns === undefined && types.isGeneratorFunction(target.fn))
-        base = { ...base, numReturns: 'streaming' };
-    } else throw new TypeError('pool.remote(target): target must be an export name or a RemoteFunction');
-    // `base` is already validated (a RemoteFunction's options, or {}), and merging two valid
-    // option sets gives a valid one (core pins this with a property test): validate once.
-    const merged = options === undefined ? base : mergeTaskOptions(base, validateTaskOptions(options));
-    return this.#launcher(exportName, merged);
+    const { exportName, taskOptions } = launchTarget(target, options, 'pool module');
+    return this.#launcher(exportName, taskOptions);
   }
 
   #launcher(exportName: string, taskOptions: TaskOptions): PoolRemoteFunction {
@@ -541,10 +524,8 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       exportName,
       taskOptions,
       resolvedOptions: spec.resolved,
-      options: (overrides: TaskOptions): PoolRemoteFunction => {
-        const checked = validateTaskOptions(overrides, { inOptions: true });
-        return this.#launcher(exportName, mergeTaskOptions(taskOptions, checked));
-      },
+      options: (overrides: TaskOptions): PoolRemoteFunction =>
+        this.#launcher(exportName, withOverrides(taskOptions, overrides)),
       remote: (...args: unknown[]) => this.#submitRemote(spec, exportName, mode, args),
     };
   }
@@ -557,13 +538,12 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
     onStart?: Parameters<SharedLedger['submit']>[3],
   ): ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined {
     const file = this.#config.filename;
-    const t = this.#task(spec, Api.Remote, file ?? '', exportName, mode, args, {
+    const t = this.#engine.newTask(spec, Api.Remote, file ?? '', exportName, mode, args, {
       transferList: undefined,
       queueOptions: null,
       abortable: true,
     });
-    if (onStart !== undefined)
-      this.#engine.onGranted(t, (h) => onStart(h.resources, spec.gpu ? h.gpuIds : NO_DEVICES));
+    if (onStart !== undefined) this.#engine.onGranted(t, (h) => onStart(h.resources, spec.gpu ? h.gpuIds : NO_DEVICES));
     const n = spec.numReturns;
     let out: ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined;
     if (n === 'streaming') {
@@ -622,18 +602,6 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
     });
     engine.awaitArgs(t, snap, at, values);
     return out;
-  }
-
-  #task(
-    spec: TaskSpec,
-    api: Api,
-    file: string,
-    exportName: string,
-    mode: CallMode,
-    args: unknown,
-    extra: { transferList: TaskRunOptions['transferList']; queueOptions: object | null; abortable: boolean },
-  ): Task {
-    return this.#engine.newTask(spec, api, file, exportName, mode, args, extra);
   }
 
   #spec(options: TaskOptions): TaskSpec {

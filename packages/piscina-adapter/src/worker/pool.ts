@@ -13,13 +13,13 @@
  */
 import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { types } from 'node:util';
-import { isRemoteFunction, mergeTaskOptions, retryExceptionNames, validateTaskOptions } from '@taskfit/core';
+import { retryExceptionNames } from '@taskfit/core';
 import type { RemoteFunction, TaskOptions } from '@taskfit/core';
 import { CONTROL_HELLO, decodeFailure } from '../control-wire.js';
 import type { DownMessage, RefArg, UpMessage } from '../control-wire.js';
 import { ObjectRef, ObjectRefGenerator } from '../object-ref.js';
 import type { Cancellable } from '../object-ref.js';
+import { launchTarget, withOverrides } from '../launch.js';
 import type { PoolRemoteFunction } from '../pool.js';
 import { compileSpec } from '../spec.js';
 import type { TaskSpec } from '../spec.js';
@@ -273,29 +273,9 @@ function submit(
     x[i] = undefined;
     (r ??= []).push([i, ch.taskId, a.index]);
   }
-  const msg: UpMessage =
-    r === undefined
-      ? {
-          k: 's',
-          p: m.i,
-          a: m.t,
-          id,
-          n: exportName,
-          o: key,
-          m: spec.numReturns === 'streaming' ? CallMode.Stream : CallMode.Spread,
-          x,
-        }
-      : {
-          k: 's',
-          p: m.i,
-          a: m.t,
-          id,
-          n: exportName,
-          o: key,
-          m: spec.numReturns === 'streaming' ? CallMode.Stream : CallMode.Spread,
-          x,
-          r,
-        };
+  const mode = spec.numReturns === 'streaming' ? CallMode.Stream : CallMode.Spread;
+  const base = { k: 's', p: m.i, a: m.t, id, n: exportName, o: key, m: mode, x } as const;
+  const msg: UpMessage = r === undefined ? base : { ...base, r };
   const port = openPort();
   // Posted now: the arguments are copied at submission, as TaskPool.remote copies them.
   state.out.push(msg);
@@ -337,7 +317,7 @@ function launcher(exportName: string, taskOptions: TaskOptions): PoolRemoteFunct
     taskOptions,
     resolvedOptions: spec.resolved,
     options: (overrides: TaskOptions): PoolRemoteFunction =>
-      launcher(exportName, mergeTaskOptions(taskOptions, validateTaskOptions(overrides, { inOptions: true }))),
+      launcher(exportName, withOverrides(taskOptions, overrides)),
     remote: (...args: unknown[]) => submit(exportName, spec, (key ??= optionsKey(taskOptions)), args),
   };
 }
@@ -367,20 +347,8 @@ export interface WorkerPool {
 
 export const pool: WorkerPool = {
   remote(target: string | RemoteFunction, options?: TaskOptions): PoolRemoteFunction {
-    let exportName: string;
-    let base: TaskOptions = {};
-    if (typeof target === 'string') exportName = target;
-    else if (isRemoteFunction(target)) {
-      exportName = target.fn.name;
-      if (exportName === '')
-        throw new TypeError(
-          'pool.remote(rf): the remote function must be a named function exported by the task module',
-        );
-      base = target.taskOptions;
-      if (base.numReturns === undefined && types.isGeneratorFunction(target.fn))
-        base = { ...base, numReturns: 'streaming' };
-    } else throw new TypeError('pool.remote(target): target must be an export name or a RemoteFunction');
-    return launcher(exportName, options === undefined ? base : mergeTaskOptions(base, validateTaskOptions(options)));
+    const { exportName, taskOptions } = launchTarget(target, options, 'task module');
+    return launcher(exportName, taskOptions);
   },
 
   wait<T>(refs: readonly ObjectRef<T>[], options?: WaitOptions): Promise<WaitResult<ObjectRef<T>>> {
