@@ -4,8 +4,9 @@
  * This file is the public surface — Piscina's (an EventEmitter with its events, `run`, `close`,
  * `destroy`, thread and queue members, histograms, statics) and taskfit's (`remote`, task
  * events, the ledger, placement groups). The life of a task is in engine.ts; admission in
- * admission.ts; Piscina's queue and balancer hooks in dispatch.ts; threads in threads.ts;
- * failures in failure.ts; events and history in history.ts.
+ * admission.ts; nested tasks in children.ts (main thread) and worker/pool.ts (in a task);
+ * Piscina's queue and balancer hooks in dispatch.ts; threads in threads.ts; failures in
+ * failure.ts; events and history in history.ts.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -335,11 +336,11 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
   }
 
   /**
-   * Tasks waiting: for resources (TaskPool's admission queue) or for a thread (Piscina's queue,
-   * less what threads that are starting will take, as Piscina counts it).
+   * Tasks waiting: for resources (TaskPool's admission queues, child tasks included) or for a
+   * thread (Piscina's queue, less what threads that are starting will take, as Piscina counts it).
    */
   get queueSize(): number {
-    return this.#engine.admission.size + this.#engine.piscina.queueSize;
+    return this.#engine.waitingForResources + this.#engine.piscina.queueSize;
   }
 
   /** Attempts that ran on a thread and ended. */
