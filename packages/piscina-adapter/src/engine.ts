@@ -277,6 +277,7 @@ export class Engine {
     if (t.record !== undefined) this.history.record(t.record, State.PendingNode);
     this.#lane(t).push(t);
     this.pump();
+    this.#maybeDrain();
   }
 
   /** The admission queue of `t`: child tasks have their own. */

@@ -379,6 +379,17 @@ describe('nested tasks: failures, retries, resources, events', () => {
     expect(pool.listTasks({ taskId: levels[2]!.taskId })[0]!.parentTaskId).toBe(levels[1]!.taskId);
   });
 
+  it('children waiting for resources count in queueSize and needsDrain, and maxQueue never refuses them', async () => {
+    const pool = nestedPool({ resources: { CPU: 2 }, maxQueue: 0 });
+    const file = latch();
+    // The parent lends its CPU: two children run, four wait for a CPU.
+    const all = pool.remote('fanOut').remote(6, file, { numCpus: 1 }) as ObjectRef<Seen[]>;
+    await waitFor(() => pool.queueSize === 4, 'four children waiting');
+    expect(pool.needsDrain).toBe(true);
+    open(file);
+    expect(await all).toHaveLength(6);
+  });
+
   it('many children at once (fan-out) all run and release what they held', async () => {
     const pool = nestedPool({ resources: { CPU: 2 } });
     const file = latch();
