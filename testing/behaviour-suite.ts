@@ -11,7 +11,7 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskOptions, TaskState } from '@taskfit/core';
@@ -46,7 +46,7 @@ export interface LedgerSnapshot {
 }
 
 /** Behaviours a harness may be unable to show; each skip must give its reason. */
-export type BehaviourFeature = 'crashWorker' | 'maxCalls' | 'taskEvents';
+export type BehaviourFeature = 'crashWorker' | 'maxCalls' | 'taskEvents' | 'nestedTasks';
 
 /** What the suite asks a harness to be built with. */
 export interface HarnessSpec {
@@ -311,6 +311,74 @@ export function defineBehaviourSuite(
           reason: expect.stringContaining('licence'),
         });
       });
+    });
+
+    describe('nested tasks (children run on the same machine, against its one ledger)', () => {
+      itIf(
+        'nestedTasks',
+        'a tree deeper than the CPUs completes: a task blocked on its children lends its CPU',
+        async () => {
+          expect(await h().submit('fib', [8], { name: key('fib') })).toBe(21);
+        },
+      );
+      itIf(
+        'nestedTasks',
+        "a child holds its resources in the machine's one ledger, while its blocked parent holds no CPU",
+        async () => {
+          const k = key('hold');
+          const done = h().submit('parentOfHold', [k, { numCpus: 0, numGpus: 0.5 }], { name: k, numCpus: 1 });
+          const started = join(scratchDir(), `${k}.started`);
+          await waitFor(
+            async () => existsSync(started),
+            (v) => v,
+            'the child to start',
+          );
+          // The child's half GPU is in the ledger; the parent, blocked, lent its CPU back.
+          const snap = await waitFor(
+            () => h().ledger(),
+            (s) => s.available.CPU === spec.resources.CPU,
+            'the blocked parent to lend its CPU',
+          );
+          expect(snap.available.GPU).toBe(0.5);
+          writeFileSync(join(scratchDir(), `${k}.release`), '');
+          expect(await done).toBe(true);
+        },
+      );
+      itIf(
+        'nestedTasks',
+        'children of concurrent parents never run more at once than the ledger has CPUs',
+        async () => {
+          const parents = (await Promise.all(
+            Array.from({ length: 2 }, () =>
+              h().submit('fanOutSpans', [3, 150, { numCpus: 1 }], { name: key('fan'), numCpus: 1 }),
+            ),
+          )) as { start: number; end: number }[][];
+          expect(maxOverlap(parents.flat())).toBeLessThanOrEqual(2);
+        },
+      );
+      itIf(
+        'nestedTasks',
+        "a child's failure reaches its parent with the child's error type; the parent's retryExceptions retry it",
+        async () => {
+          const k = key('viaChild');
+          expect(
+            await h().submit('failViaChild', [k, 'FlakyError'], {
+              name: k,
+              maxRetries: 1,
+              retryExceptions: ['FlakyError'],
+            }),
+          ).toBe(2);
+          const k2 = key('viaChild');
+          await expect(
+            h().submit('failViaChild', [k2, 'FatalError'], {
+              name: k2,
+              maxRetries: 1,
+              retryExceptions: ['FlakyError'],
+            }),
+          ).rejects.toMatchObject({ name: 'TaskError', errorType: 'FatalError', typeChain: ['FatalError', 'Error'] });
+          expect(await readCount(k2)).toBe(1);
+        },
+      );
     });
 
     describe('task events', () => {

@@ -11,3 +11,12 @@ export declare function sleep<T>(ms: number, value: T): Promise<T>;
 export declare function span(ms: number): Promise<{ start: number; end: number }>;
 export declare function whereAmI(): Promise<string>;
 export declare function rendezvous(key: string, parties: number, timeoutMs: number): Promise<boolean>;
+export declare function fib(n: number): Promise<number>;
+export declare function fanOutSpans(
+  n: number,
+  ms: number,
+  childOptions?: Record<string, unknown>,
+): Promise<{ start: number; end: number }[]>;
+export declare function holdUntil(key: string, timeoutMs?: number): Promise<true>;
+export declare function parentOfHold(key: string, childOptions?: Record<string, unknown>): Promise<true>;
+export declare function failViaChild(key: string, errorName: string): Promise<number>;

@@ -2,10 +2,11 @@
 // every executor under test (Piscina threads import this file as a worker module; the Temporal
 // worker registers the exports as activities). Cross-attempt state (how often a task ran) lives
 // in small files under a scratch folder, so it works across threads and processes alike.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { pool } from '@taskfit/piscina-adapter/worker';
 
 /** Folder holding the per-key counters. Override with TASKFIT_BEHAVIOUR_DIR. */
 export function scratchDir() {
@@ -110,6 +111,44 @@ export async function rendezvous(key, parties, timeoutMs) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return readdirSync(dir).length >= parties;
+}
+
+// ── nested tasks (executors whose tasks run in a TaskPool: pool.remote inside a task) ──────────
+
+/** fib(n) as a tree of tasks: each level submits fib(n - 1) and fib(n - 2) and awaits both. */
+export async function fib(n) {
+  if (n < 2) return n;
+  const f = pool.remote('fib');
+  const [a, b] = await Promise.all([f.remote(n - 1), f.remote(n - 2)]);
+  return a + b;
+}
+
+/** Submits `n` children `span(ms)` with `childOptions` and returns their spans. */
+export async function fanOutSpans(n, ms, childOptions) {
+  const child = pool.remote('span', childOptions);
+  return await Promise.all(Array.from({ length: n }, () => child.remote(ms)));
+}
+
+/** Marks `key` started (`<key>.started`), then waits until the test writes `<key>.release`. */
+export async function holdUntil(key, timeoutMs = 60_000) {
+  const dir = scratchDir();
+  writeFileSync(join(dir, `${safeKey(key)}.started`), '');
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(join(dir, `${key}.release`))) {
+    if (Date.now() > deadline) throw new Error(`${key} was not released within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
+/** Submits `holdUntil(key)` as a child with `childOptions` and awaits it. */
+export async function parentOfHold(key, childOptions) {
+  return await pool.remote('holdUntil', childOptions).remote(key);
+}
+
+/** Runs `failTimes(key, 1, errorName)` as a child (no retries of its own) and re-throws its failure. */
+export async function failViaChild(key, errorName) {
+  return await pool.remote('failTimes', { maxRetries: 0 }).remote(key, 1, errorName);
 }
 
 function makeError(errorName, message) {

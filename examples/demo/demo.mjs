@@ -3,7 +3,8 @@
 //
 //   CPU tasks · fractional-GPU tasks (simulated GPUs when there are none) · a task that crashes
 //   its worker and is retried · an allow-listed exception that is retried (and one that is not)
-//   · numReturns: 2 · a placement group
+//   · numReturns: 2 · a placement group · nested tasks (a task that fans out to child tasks, each
+//   with two grandchildren, shown as a tree in the timeline)
 //
 // It prints one line per task event while it runs, then a per-task timeline and a resource
 // utilisation summary computed from the task events, and writes the run as a Chrome trace
@@ -91,6 +92,7 @@ const fetchShard = pool.remote('fetchShard', {
 const validateRecord = pool.remote('validateRecord', { numCpus: 0.5, retryExceptions: ['RateLimitError'] });
 const split = pool.remote('splitDataset', { numReturns: 2, numCpus: 1, name: 'split-dataset' });
 const stage = pool.remote('stage');
+const ingest = pool.remote('ingest', { numCpus: 0, name: 'ingest' });
 
 const expectations = [];
 const expect = (what, ok, detail) => expectations.push({ what, ok, detail });
@@ -180,6 +182,19 @@ work.push(
     pool.removePlacementGroup(pg);
     console.log(`placement group 'pipeline': ${pg.state}, its reservation returned to the node`);
   }),
+);
+
+// Nested tasks: ingest fans out to three shard children, each with a parse and a checksum grandchild.
+work.push(
+  ingest
+    .remote(3, 400)
+    .then((r) =>
+      expect(
+        'ingest',
+        r.shards === 3 && r.rows === 600 && r.checksums.every((c) => c > 0),
+        `${r.shards} shard child tasks, each parsed and checksummed by two grandchildren: ${r.rows} rows`,
+      ),
+    ),
 );
 
 await Promise.all(work);

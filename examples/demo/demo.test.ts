@@ -48,18 +48,31 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/^GPU\s+\d+\s+[\d.]+·s\s+[\d.]+%/m);
     expect(stdout).toContain('ledger after the run: every reserved unit released');
     expect(stdout).toMatch(/^split-dataset\s+yes\s+train 800, test 200$/m);
+    // Nested tasks: each listed under the task that submitted it, as a tree.
+    expect(stdout).toMatch(
+      /^ingest\s+1\s+FINISHED\s.*\n└ shard-1\s+1\s+FINISHED\s.*\n {2}└ (parse|checksum)\s+1\s+FINISHED\s.*\n {2}└ (parse|checksum)\s+1\s+FINISHED\s/m,
+    );
+    expect(stdout).toMatch(/^└ shard-3\s+1\s+FINISHED\s/m);
+    expect(stdout).toMatch(
+      /^ingest\s+yes\s+3 shard child tasks, each parsed and checksummed by two grandchildren: 600 rows$/m,
+    );
     expect(stdout).not.toMatch(/^\S+\s+NO\s/m);
 
     // The run as a Chrome trace, in a fresh temporary folder: one complete event per attempt.
     const path = /^timeline \(Chrome trace; .*\): (.+timeline\.json)$/m.exec(stdout)?.[1];
     expect(path, stdout).toBeDefined();
     expect(path!.startsWith(tmpdir())).toBe(true);
-    const trace = JSON.parse(readFileSync(path!, 'utf8')) as { traceEvents: { ph: string; name: string }[] };
+    const trace = JSON.parse(readFileSync(path!, 'utf8')) as {
+      traceEvents: { ph: string; name: string; args?: { taskId?: string; parentTaskId?: string } }[];
+    };
     rmSync(join(path!, '..'), { recursive: true, force: true });
     const complete = (name: string) => trace.traceEvents.filter((e) => e.ph === 'X' && e.name === name).length;
     expect(complete('crash-once')).toBe(2);
     expect(complete('fetch-shard')).toBe(3);
     for (let i = 1; i <= 6; i++) expect(complete(`primes-${i}`)).toBe(1);
+    // The trace links each child to its parent.
+    const slice = (name: string) => trace.traceEvents.find((e) => e.ph === 'X' && e.name === name)!;
+    expect(slice('shard-1').args?.parentTaskId).toBe(slice('ingest').args?.taskId);
   });
 
   it('--dashboard serves the live dashboard, prints its URL and keeps the pool open until Ctrl-C', async () => {

@@ -137,16 +137,40 @@ export function span(tasks) {
 }
 
 /**
+ * Tasks in tree order: each task (oldest first) followed by the tasks it submitted (nested tasks,
+ * by `parentTaskId`), with their depth below the top-level task.
+ */
+export function treeOrder(tasks) {
+  const byFirst = [...tasks].sort((a, b) => span([a])[0] - span([b])[0]);
+  const ids = new Set(byFirst.map((t) => t.taskId));
+  const isRoot = (t) => t.parentTaskId === undefined || !ids.has(t.parentTaskId);
+  const kids = new Map();
+  for (const t of byFirst) {
+    if (isRoot(t)) continue;
+    if (!kids.has(t.parentTaskId)) kids.set(t.parentTaskId, []);
+    kids.get(t.parentTaskId).push(t);
+  }
+  const out = [];
+  const visit = (t, depth) => {
+    out.push({ task: t, depth });
+    for (const c of kids.get(t.taskId) ?? []) visit(c, depth + 1);
+  };
+  for (const t of byFirst) if (isRoot(t)) visit(t, 0);
+  return out;
+}
+
+/**
  * The per-task timeline: attempts, outcome, waiting and running time, resources, GPU ids, the
  * errors of failed attempts, and a bar over the whole run (`.` waiting, `#` running, `x` a
- * running attempt that failed).
+ * running attempt that failed). Nested tasks are listed under the task that submitted them
+ * (`└` marks a child, indented by its depth).
  */
 export function timelineTable(tasks, width = 40) {
   const [t0, t1] = span(tasks);
   const scale = width / Math.max(1, t1 - t0);
   const col = (t) => Math.min(width - 1, Math.max(0, Math.floor((t - t0) * scale)));
   const rows = [];
-  for (const task of [...tasks].sort((a, b) => span([a])[0] - span([b])[0])) {
+  for (const { task, depth } of treeOrder(tasks)) {
     const attempts = attemptsOf(task);
     const bar = Array.from({ length: width }, () => ' ');
     let waitMs = 0;
@@ -167,7 +191,7 @@ export function timelineTable(tasks, width = 40) {
       .map((a) => a.errorType)
       .join(', ');
     rows.push([
-      task.name,
+      depth === 0 ? task.name : `${'  '.repeat(depth - 1)}└ ${task.name}`,
       String(attempts.length),
       task.state,
       secs(waitMs),

@@ -1,6 +1,6 @@
 // The demo's worker module: every export is a task. TaskPool loads it on its worker threads.
 // Durations are short and fixed so the whole demo takes about ten seconds on two cores.
-import { getTaskContext } from '@taskfit/piscina-adapter/worker';
+import { getTaskContext, pool } from '@taskfit/piscina-adapter/worker';
 
 /** Busy CPU for `ms` milliseconds (stands in for real CPU work); returns the loop count. */
 function burn(ms) {
@@ -87,4 +87,43 @@ export async function stage(name, ms) {
   if (gpuIds.length > 0) await sleep(ms);
   else burn(ms);
   return { name, gpuIds, resources };
+}
+
+/**
+ * Nested tasks: an ingest stage that hands each of `n` shards to a child task, which has the shard
+ * parsed and checksummed by two grandchild tasks. The stages only wait for their children, so they
+ * take no CPU (`numCpus: 0`); a stage that did take one would lend it to the pool while it waits
+ * (Ray's rule).
+ */
+export async function ingest(n, ms) {
+  const shard = pool.remote('shard', { numCpus: 0 });
+  const parts = await Promise.all(
+    Array.from({ length: n }, (_, i) => shard.options({ name: `shard-${i + 1}` }).remote(i + 1, ms)),
+  );
+  return {
+    shards: parts.length,
+    rows: parts.reduce((sum, p) => sum + p.rows, 0),
+    checksums: parts.map((p) => p.checksum),
+  };
+}
+
+/** One shard: parsed and checksummed by two child tasks, at the same time. */
+export async function shard(i, ms) {
+  const [rows, checksum] = await Promise.all([
+    pool.remote('parse', { numCpus: 0.5 }).remote(i, ms),
+    pool.remote('checksum', { numCpus: 0.25 }).remote(i),
+  ]);
+  return { rows, checksum };
+}
+
+/** Parses shard `i` (CPU work). */
+export function parse(i, ms) {
+  burn(ms);
+  return 100 * i;
+}
+
+/** A small CPU task: a shard's checksum. */
+export function checksum(i) {
+  burn(100);
+  return (i * 2654435761) >>> 0;
 }

@@ -49,7 +49,11 @@ export interface PlacementGroupStrategy {
   placementGroup: PlacementGroupRef;
   /** Bundle to use; -1 (default) means any bundle that fits. */
   bundleIndex?: number;
-  /** Child tasks inherit this placement group. @default false */
+  /**
+   * Child tasks (and their descendants) that set no `schedulingStrategy` run in this placement
+   * group too (any bundle that fits); a child with an explicit strategy, `'DEFAULT'` included,
+   * escapes. Ray: `placement_group_capture_child_tasks`. @default false
+   */
   captureChildTasks?: boolean;
 }
 
@@ -94,7 +98,11 @@ export interface TaskOptions {
   retryExceptions?: boolean | readonly ErrorMatcher[];
   /** Per-task runtime environment. Ray: `runtime_env`. */
   runtimeEnv?: RuntimeEnv;
-  /** Where the task may run. @default 'DEFAULT' — Ray: `scheduling_strategy`. */
+  /**
+   * Where the task may run. Unset means `'DEFAULT'`, except for a child task of a parent running
+   * in a placement group with `captureChildTasks`: it then runs in that group (an explicit
+   * `'DEFAULT'` escapes). Ray: `scheduling_strategy`.
+   */
   schedulingStrategy?: SchedulingStrategy;
   /** Emit task events for this task. @default true — Ray: `enable_task_events`. */
   enableTaskEvents?: boolean;
@@ -118,7 +126,8 @@ export interface ResolvedTaskOptions {
   maxRetries: number;
   retryExceptions: boolean | readonly ErrorMatcher[];
   runtimeEnv: RuntimeEnv | undefined;
-  schedulingStrategy: SchedulingStrategy;
+  /** `undefined` when not set: `'DEFAULT'`, or the parent's placement group when the parent captures child tasks. */
+  schedulingStrategy: SchedulingStrategy | undefined;
   enableTaskEvents: boolean;
   labelSelector: Record<string, string> | undefined;
   name: string | undefined;

@@ -12,6 +12,12 @@
  * (because placement groups hold what it needs) waits for a group to go, not for tasks to
  * finish, and reserves nothing; a task placed in a placement group draws from its bundle, so it
  * neither holds nor is blocked by a reservation of node capacity.
+ *
+ * Child tasks (nested tasks) wait in a queue of their own, served depth-first: the deepest
+ * waiting child first, the newest among equals (LIFO buckets), so a tree of nested tasks is
+ * finished branch by branch and few parents are blocked at once. That queue holds no
+ * reservations: a blocked parent may wait for any child, and a reservation that holds a child
+ * back could wait for what the parent holds.
  */
 import type { Ledger, Holding } from './ledger.js';
 import { Phase } from './task.js';
@@ -20,16 +26,27 @@ import type { Task } from './task.js';
 /** What the queue decided for one task. */
 export type Admission = { task: Task; holding: Holding } | { task: Task; infeasible: string };
 
-/** FIFO of waiting tasks with one demand and strategy. */
+/** FIFO (or, for child tasks, LIFO) of waiting tasks with one demand and strategy. */
 class Bucket {
   readonly key: string;
+  readonly #lifo: boolean;
   items: Task[] = [];
   head = 0;
-  constructor(key: string) {
+  constructor(key: string, lifo: boolean) {
     this.key = key;
+    this.#lifo = lifo;
   }
   /** First task still waiting (cancelled tasks are dropped lazily). */
   peek(): Task | undefined {
+    if (this.#lifo) {
+      const items = this.items;
+      while (items.length > 0) {
+        const t = items[items.length - 1]!;
+        if (t.queued) return t;
+        items.pop();
+      }
+      return undefined;
+    }
     while (this.head < this.items.length) {
       const t = this.items[this.head]!;
       if (t.queued) return t;
@@ -38,6 +55,10 @@ class Bucket {
     return undefined;
   }
   shift(): void {
+    if (this.#lifo) {
+      this.items.pop();
+      return;
+    }
     this.head++;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
@@ -51,8 +72,15 @@ class Bucket {
 
 const inGroup = (t: Task): boolean => typeof t.spec.strategy === 'object' && t.spec.strategy.type === 'placementGroup';
 
+/** Oldest first (seq ascending). */
+const oldestFirst = (a: Task, b: Task): number => a.seq - b.seq;
+/** Deepest first, then newest first (child tasks). */
+const deepestFirst = (a: Task, b: Task): number => b.nest!.depth - a.nest!.depth || b.seq - a.seq;
+
 export class AdmissionQueue {
   readonly #maxBypass: number;
+  readonly #lifo: boolean;
+  readonly #order: (a: Task, b: Task) => number;
   readonly #buckets = new Map<string, Bucket>();
   /** Cached reference to the only bucket, when there is one. */
   #sole: Bucket | undefined;
@@ -62,8 +90,11 @@ export class AdmissionQueue {
   #waitingVersion = -1;
   #size = 0;
 
-  constructor(maxBypass: number) {
-    this.#maxBypass = maxBypass;
+  /** `depthFirst`: the queue of child tasks (deepest, then newest first; no reservations). */
+  constructor(maxBypass: number, depthFirst = false) {
+    this.#maxBypass = depthFirst ? Infinity : maxBypass;
+    this.#lifo = depthFirst;
+    this.#order = depthFirst ? deepestFirst : oldestFirst;
   }
 
   /** Tasks waiting for resources. */
@@ -75,7 +106,7 @@ export class AdmissionQueue {
     t.phase = Phase.Queued;
     t.queued = true;
     let b = this.#buckets.get(t.spec.key);
-    if (b === undefined) this.#buckets.set(t.spec.key, (b = new Bucket(t.spec.key)));
+    if (b === undefined) this.#buckets.set(t.spec.key, (b = new Bucket(t.spec.key, this.#lifo)));
     b.items.push(t);
     this.#size++;
   }
@@ -123,7 +154,7 @@ export class AdmissionQueue {
       if (h === undefined) buckets.delete(k);
       else heads.push(h);
     }
-    heads.sort((a, b) => a.seq - b.seq);
+    heads.sort(this.#order);
     let blocked: Task | undefined;
     for (const t of heads) {
       if (
@@ -159,6 +190,25 @@ export class AdmissionQueue {
       if (blocked === undefined && !inGroup(t) && ledger.fitsOutsideGroups(t.spec.demand)) blocked = t;
     }
     return undefined;
+  }
+
+  /**
+   * Whether a new task demanding `demand` (outside placement groups) may pass the tasks waiting
+   * here now: no waiting task holds a reservation it would eat into. (Whether it fits is the
+   * ledger's question.)
+   */
+  mayPass(ledger: Ledger, demand: Readonly<Record<string, number>>): boolean {
+    if (this.#size === 0 || this.#maxBypass === Infinity) return true;
+    const heads: Task[] = [];
+    for (const b of this.#buckets.values()) {
+      const h = b.peek();
+      if (h !== undefined && !inGroup(h)) heads.push(h);
+    }
+    heads.sort(this.#order);
+    // The head that reserves (as next() picks it): the oldest competing for node capacity that could get it.
+    const blocked = heads.find((h) => ledger.fitsOutsideGroups(h.spec.demand));
+    if (blocked === undefined || blocked.bypassed < this.#maxBypass) return true;
+    return ledger.fitsBeyond(blocked.spec.demand, demand);
   }
 
   #take(b: Bucket, t: Task): void {

@@ -42,6 +42,11 @@ export function envelopeOf(
     [QUEUE_OPTIONS]: t,
   };
   if (t.file !== config.filename) envelope.f = t.file;
+  const parent = t.nest?.parent;
+  if (parent !== undefined) {
+    envelope.I = t.id;
+    envelope.q = parent.id;
+  }
   if (!t.abortable && config.concurrentTasksPerWorker > 1) envelope.x = 1;
   if (spec.gpu) envelope.g = holding.gpuIds;
   const env = attemptEnv(spec, spec.gpu ? holding.visibleDevices : NO_DEVICES, config.baseEnv);

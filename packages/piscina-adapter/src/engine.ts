@@ -10,18 +10,22 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import type { Transferable } from 'node:worker_threads';
 import { InfeasibleTaskError, TaskError, matchesRetryExceptions } from '@taskfit/core';
+import type { ResourceRequest } from '@taskfit/core';
 import { AdmissionQueue } from './admission.js';
+import { Children } from './children.js';
+import { isControlHello } from './control-wire.js';
 import { PiscinaQueue, envelopeOf, makeBalancer } from './dispatch.js';
 import { PiscinaText, cancelError, classify, crashError, taskError } from './failure.js';
 import type { Failure } from './failure.js';
-import { State, TaskHistory } from './history.js';
-import type { Ledger } from './ledger.js';
-import type { Holding } from './ledger.js';
+import { State, TaskHistory, TaskRecord } from './history.js';
+import type { Holding, Ledger } from './ledger.js';
 import type { PiscinaWorker, PoolConfig } from './options.js';
 import { backoffDelay } from './retry.js';
-import { Api, Phase } from './task.js';
-import type { Attempt, Task } from './task.js';
+import { Api, Phase, Task } from './task.js';
+import type { Attempt, TaskNest } from './task.js';
+import type { TaskSpec } from './spec.js';
 import { Threads } from './threads.js';
 import { Timing } from './compat.js';
 import { CallMode } from './wire.js';
@@ -31,6 +35,8 @@ import type { Envelope, StaticContext } from './wire.js';
 const ENTRY = fileURLToPath(new URL('./worker/loader.cjs', import.meta.url));
 const NO_DEVICES: readonly string[] = Object.freeze([]);
 const noop = (): void => {};
+const newRecord = (id: string, name: string, parentTaskId: string | undefined): TaskRecord =>
+  new TaskRecord(id, name, parentTaskId);
 
 /**
  * Copies a task's arguments (structured clone; primitives as they are) so that the task no longer
@@ -58,7 +64,15 @@ export class Engine {
   readonly threads: Threads;
   readonly queue: PiscinaQueue;
   readonly admission: AdmissionQueue;
+  /** Child tasks waiting for resources (served before top-level tasks, depth-first). */
+  readonly nested: AdmissionQueue;
+  /** Nested tasks: created when a thread opens its control port (its task submitted a child). */
+  children: Children | undefined;
   readonly idPrefix: string;
+  /** Sequence numbers of tasks (`<idPrefix><seq>` is a top-level task's id). */
+  #seq = 0;
+  /** What a Task's `cancel()` (its ObjectRefs') calls. */
+  readonly #cancelTask = (t: Task, reason: string, cause?: unknown): boolean => this.cancel(t, reason, cause);
   readonly #emit: (event: string, ...args: unknown[]) => void;
   #ledger: Ledger | undefined;
   /** Why no task can be admitted (resource detection failed); undefined while all is well. */
@@ -80,6 +94,10 @@ export class Engine {
   readonly #statics = new WeakMap<object, StaticContext>();
   #pumping = false;
   #again = false;
+  /** Listeners of ledger and queue changes (an executor sharing the ledger); undefined while none. */
+  #listeners: Set<() => void> | undefined;
+  /** Tasks whose grant an executor sharing the ledger waits to hear of. */
+  #onGrant: Map<Task, (h: Holding) => void> | undefined;
   #idleWaiters: (() => void)[] = [];
   #settledWaiters: (() => void)[] = [];
   closing: 'open' | 'closing' | 'destroyed' = 'open';
@@ -99,6 +117,7 @@ export class Engine {
     this.history = new TaskHistory(config.nodeId, config.maxTaskHistory);
     this.timing = config.recordTiming ? new Timing() : undefined;
     this.admission = new AdmissionQueue(config.maxBypass);
+    this.nested = new AdmissionQueue(config.maxBypass, true);
     this.queue = new PiscinaQueue(config.taskQueue);
     config.filled.taskQueue = this.queue.inner;
     this.threads = new Threads(
@@ -139,7 +158,11 @@ export class Engine {
       this.threads.destroyed();
       emit('workerDestroy', w);
     });
-    this.piscina.on('message', (m: unknown) => emit('message', m));
+    this.piscina.on('message', (m: unknown) => {
+      // A thread hands over its control port (its task submitted a child task): not the user's message.
+      if (isControlHello(m)) (this.children ??= new Children(this)).connect(m);
+      else emit('message', m);
+    });
     this.piscina.on('error', (err: unknown) => emit('error', err));
   }
 
@@ -159,6 +182,40 @@ export class Engine {
 
   // ── submission ────────────────────────────────────────────────────────────────────────────
 
+  /** A new task of this pool (`nest`: a child task's id and place in its tree). */
+  newTask(
+    spec: TaskSpec,
+    api: Api,
+    file: string,
+    exportName: string,
+    mode: CallMode,
+    args: unknown,
+    extra: { transferList: readonly Transferable[] | undefined; queueOptions: object | null; abortable: boolean },
+    nest?: { id: string; nest: TaskNest },
+  ): Task {
+    return new Task({
+      seq: ++this.#seq,
+      idPrefix: this.idPrefix,
+      spec,
+      api,
+      file,
+      exportName,
+      mode,
+      args,
+      transferList: extra.transferList,
+      queueOptions: extra.queueOptions,
+      abortable: extra.abortable,
+      record: newRecord,
+      cancel: this.#cancelTask,
+      nest,
+    });
+  }
+
+  /** Tasks waiting for resources: top-level and child tasks. */
+  get waitingForResources(): number {
+    return this.admission.size + this.nested.size;
+  }
+
   /** Registers an accepted task (it counts for close/destroy and the history). */
   accept(t: Task): void {
     this.active.add(t);
@@ -176,12 +233,13 @@ export class Engine {
     if (this.failure !== undefined) return this.#fail(t, this.failure, undefined);
     if (t.record !== undefined) this.history.record(t.record, State.PendingNode);
     const ledger = this.#ledger!;
-    const waiting = this.admission.size + this.queue.size;
+    const admission = this.admission.size + this.nested.size;
+    const waiting = admission + this.queue.size;
     const limit = this.config.maxQueue;
     if (waiting > 0) {
       if (limit !== Infinity && waiting >= limit + this.pendingCapacity())
         return this.#fail(t, this.#queueFull(), undefined);
-      if (this.admission.size > 0) return this.#wait(t);
+      if (admission > 0) return this.#wait(t);
     }
     const r = ledger.schedule(t.spec.request, t.spec.strategy, t.spec.labelSelector);
     if (r.status === 'infeasible') return this.#fail(t, new InfeasibleTaskError(t.id, r.reason), undefined);
@@ -190,6 +248,7 @@ export class Engine {
       return this.#wait(t);
     }
     this.#hand(t, r.allocation);
+    if (this.#listeners !== undefined) this.#changed();
     if (t.phase === Phase.Handed && waiting === 0 && limit + this.pendingCapacity() <= 0) {
       // Piscina could not place it and may not queue it: take it back.
       this.#withdraw(t);
@@ -209,12 +268,43 @@ export class Engine {
     this.pump();
   }
 
-  /** (Re-)enters the admission queue: a retry, or a task whose ObjectRef arguments resolved. */
+  /**
+   * (Re-)enters the admission queue: a retry, a task whose ObjectRef arguments resolved, or a
+   * child task (which waits in the child queue, never behind `maxQueue`).
+   */
   enqueue(t: Task): void {
     t.submittedAt = performance.now();
     if (t.record !== undefined) this.history.record(t.record, State.PendingNode);
-    this.admission.push(t);
+    this.#lane(t).push(t);
     this.pump();
+    this.#maybeDrain();
+  }
+
+  /** The admission queue of `t`: child tasks have their own. */
+  #lane(t: Task): AdmissionQueue {
+    return t.nest?.parent === undefined ? this.admission : this.nested;
+  }
+
+  /**
+   * Waits for `t`'s ObjectRef arguments (PENDING_ARGS_AVAIL): `values[i]` is the value of argument
+   * `at[i]` of `args` (the task's private copy); once all are known the task enters admission; a
+   * ref whose task failed fails it.
+   */
+  awaitArgs(t: Task, args: unknown[], at: readonly number[], values: readonly Promise<unknown>[]): void {
+    t.args = args;
+    t.snapshot = true;
+    t.phase = Phase.Args;
+    if (t.record !== undefined) this.history.record(t.record, State.PendingArgs);
+    Promise.all(values).then(
+      (resolved) => {
+        if (t.phase !== Phase.Args) return;
+        resolved.forEach((v, i) => (args[at[i]!] = v));
+        this.enqueue(t);
+      },
+      (err: unknown) => {
+        if (t.phase === Phase.Args) this.#fail(t, err, undefined);
+      },
+    );
   }
 
   /** Admits every waiting task that may start now. */
@@ -229,13 +319,56 @@ export class Engine {
     try {
       do {
         this.#again = false;
-        for (let a = this.admission.next(this.#ledger!); a !== undefined; a = this.admission.next(this.#ledger!)) {
-          if ('holding' in a) this.#hand(a.task, a.holding);
-          else this.#fail(a.task, new InfeasibleTaskError(a.task.id, a.infeasible), undefined);
-        }
+        // Blocked tasks whose children are done get their CPUs back first, then child tasks go
+        // (depth-first), then top-level tasks.
+        if (this.children !== undefined) this.children.resume();
+        if (this.nested.size > 0) this.#admit(this.nested);
+        this.#admit(this.admission);
       } while (this.#again);
     } finally {
       this.#pumping = false;
+    }
+    if (this.children !== undefined && this.handed > 0) this.children.checkDeadlock();
+    if (this.#listeners !== undefined) this.#changed();
+  }
+
+  // ── one ledger per machine: an executor that shares this pool's ledger ───────────────────
+
+  /**
+   * Whether a task demanding `request` (default placement) would start now: it fits (debts
+   * included) and passes no waiting task that holds a reservation.
+   */
+  admits(request: ResourceRequest): boolean {
+    const l = this.#ledger;
+    if (l === undefined || this.failure !== undefined) return false;
+    if (!l.node.canAllocate(request) || !l.fitsBeyond({}, request.resources)) return false;
+    return this.admission.mayPass(l, request.resources);
+  }
+
+  /** Calls `fn` after every change of the ledger or of the waiting tasks; returns the unsubscribe function. */
+  onChange(fn: () => void): () => void {
+    const set = (this.#listeners ??= new Set());
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.#listeners === set) this.#listeners = undefined;
+    };
+  }
+
+  /** Tells `fn` what `t` holds once it is admitted. */
+  onGranted(t: Task, fn: (h: Holding) => void): void {
+    (this.#onGrant ??= new Map()).set(t, fn);
+  }
+
+  #changed(): void {
+    for (const fn of [...this.#listeners!]) fn();
+  }
+
+  /** Admits every task of `q` that may start now. */
+  #admit(q: AdmissionQueue): void {
+    for (let a = q.next(this.#ledger!); a !== undefined; a = q.next(this.#ledger!)) {
+      if ('holding' in a) this.#hand(a.task, a.holding);
+      else this.#fail(a.task, new InfeasibleTaskError(a.task.id, a.infeasible), undefined);
     }
   }
 
@@ -253,6 +386,13 @@ export class Engine {
     this.#live++;
     if (t.record !== undefined)
       this.history.submitted(t.record, holding.resources, spec.gpu ? holding.gpuIds : NO_DEVICES);
+    if (this.#onGrant !== undefined) {
+      const f = this.#onGrant.get(t);
+      if (f !== undefined) {
+        this.#onGrant.delete(t);
+        f(holding);
+      }
+    }
     const { envelope, transferList } = envelopeOf(t, holding, this.config);
     t.envelope = envelope;
     const signal = t.abortable ? (t.abort = new AbortController()).signal : undefined;
@@ -303,6 +443,7 @@ export class Engine {
     const s = this.threads.get(w.id);
     a.thread = s;
     this.threads.took(s, a, w.currentUsage === 0);
+    if (s.blocked !== 0) this.children!.refresh(s);
     t.phase = Phase.Running;
     t.threadId = w.id;
     this.handed--;
@@ -331,7 +472,13 @@ export class Engine {
   #staticContext(spec: Task['spec']): StaticContext {
     let st = this.#statics.get(spec);
     if (st === undefined) {
-      st = Threads.context(this.idPrefix, this.config.nodeId, spec);
+      const env = this.config.jobEnvVars;
+      st = Threads.context(
+        this.idPrefix,
+        this.config.nodeId,
+        spec,
+        spec.isolated || env === undefined ? undefined : { envVars: env },
+      );
       this.#statics.set(spec, st);
     }
     return st;
@@ -350,6 +497,8 @@ export class Engine {
 
   #settled(a: Attempt, ok: boolean, value: unknown): void {
     if (a.over) return;
+    // What the task's thread sent before its result (child tasks it submitted) counts first.
+    if (a.thread?.control !== undefined) this.children!.drain(a.thread);
     a.over = true;
     this.#live--;
     const t = a.task;
@@ -375,7 +524,12 @@ export class Engine {
         this.#maybeDrain();
       });
     else if (t.phase === Phase.Settled || t.port === undefined || failure !== undefined) this.#release(a);
-    if (s !== undefined) this.threads.settled(s, a);
+    if (s !== undefined) {
+      this.threads.settled(s, a);
+      if (s.blocked !== 0) this.children!.refresh(s);
+    }
+    // Its children learn that it ended (a thread that died cancels them: their owner is gone).
+    if (a.nest !== undefined) this.children!.attemptEnded(a, failure !== undefined && 'system' in failure);
     if (t.phase !== Phase.Settled) {
       if (t.cancelled !== undefined) this.#fail(t, this.#cancelError(t), 'TaskCancelledError');
       else if (t.port === undefined) this.#outcome(t, failure, value);
@@ -466,6 +620,7 @@ export class Engine {
     if (t.record !== undefined) this.history.record(t.record, State.Finished);
     this.#done(t);
     if (t.stream !== undefined) t.stream.push({ done: true });
+    if (t.nest?.parent !== undefined) this.children!.settled(t, true, value);
     t.resolve(value);
   }
 
@@ -480,17 +635,19 @@ export class Engine {
     }
     this.#done(t);
     if (t.stream !== undefined) t.stream.push({ error });
+    if (t.nest?.parent !== undefined) this.children!.settled(t, false, error);
     t.reject(error);
   }
 
   /** Leaves every queue: the task is settled from here on. */
   #settle(t: Task): void {
-    this.admission.remove(t);
+    this.#lane(t).remove(t);
     t.phase = Phase.Settled;
   }
 
   #done(t: Task): void {
     this.active.delete(t);
+    if (this.#onGrant !== undefined) this.#onGrant.delete(t);
     if (t.timer !== undefined) clearTimeout(t.timer);
     t.unlisten?.();
     t.unlisten = undefined;
@@ -523,6 +680,10 @@ export class Engine {
       t.abort!.abort();
     }
     this.#fail(t, this.#cancelError(t), 'TaskCancelledError');
+    // Fate sharing: its unfinished descendants are cancelled with it.
+    const live = t.nest?.live;
+    if (live !== undefined && live.size > 0)
+      for (const c of [...live]) this.cancel(c, `its parent task ${t.id} was cancelled (${reason})`, cause);
     this.pump();
     this.#maybeDrain();
     return true;
@@ -534,7 +695,10 @@ export class Engine {
   refine(next: Ledger): void {
     const held = [...this.#holding];
     const moved = next.adopt(held.map((a) => a.holding!));
-    held.forEach((a, i) => (a.holding = moved[i]!));
+    held.forEach((a, i) => {
+      a.holding = moved[i]!;
+      if (a.nest?.cpuOut === true) a.nest.cpuOut = next.releaseCpu(a.holding); // still blocked
+    });
     this.#ledger = next;
     this.pump();
   }
@@ -564,7 +728,7 @@ export class Engine {
     this.#drainQueued = true;
     queueMicrotask(() => {
       this.#drainQueued = false;
-      const saturated = this.onThreads >= this.maxCapacity || this.admission.size > 0;
+      const saturated = this.onThreads >= this.maxCapacity || this.waitingForResources > 0;
       if (saturated && !this.needsDrain) {
         this.needsDrain = true;
         this.#emit('needsDrain');

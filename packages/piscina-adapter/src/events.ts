@@ -21,6 +21,8 @@ export interface TaskEvent {
   readonly errorType?: string | undefined;
   /** On FAILED: the error message. */
   readonly errorMessage?: string | undefined;
+  /** The task that submitted this one (a child task submitted with `pool.remote` inside a task). */
+  readonly parentTaskId?: string | undefined;
 }
 
 /** A task as `listTasks()` reports it. */
@@ -34,6 +36,8 @@ export interface TaskInfo {
   readonly nodeId: string;
   /** Error type of the last failure, if the task failed. */
   readonly errorType?: string | undefined;
+  /** The task that submitted this one (a child task). */
+  readonly parentTaskId?: string | undefined;
   /** Every event of every attempt, oldest first. */
   readonly events: readonly TaskEvent[];
 }
@@ -44,6 +48,8 @@ export interface TaskFilter {
   readonly name?: string;
   /** The task's latest state. */
   readonly state?: TaskState;
+  /** Only the children of this task (the tasks it submitted with `pool.remote`). */
+  readonly parentTaskId?: string;
 }
 
 /** Counts of tasks by latest state, overall and per name. */

@@ -35,6 +35,8 @@ const freshFacts = (): AttemptFacts => ({
 export class TaskRecord {
   readonly taskId: string;
   readonly name: string;
+  /** The task that submitted this one (a child task). */
+  readonly parentTaskId: string | undefined;
   state: TaskState = 'PENDING_NODE_ASSIGNMENT';
   attempt = 0;
   settled = false;
@@ -44,9 +46,10 @@ export class TaskRecord {
   cur: AttemptFacts = freshFacts();
   past: AttemptFacts[] | undefined;
 
-  constructor(taskId: string, name: string) {
+  constructor(taskId: string, name: string, parentTaskId: string | undefined) {
     this.taskId = taskId;
     this.name = name;
+    this.parentTaskId = parentTaskId;
   }
 }
 
@@ -152,6 +155,7 @@ export class TaskHistory {
       if (filter.taskId !== undefined && r.taskId !== filter.taskId) continue;
       if (filter.name !== undefined && r.name !== filter.name) continue;
       if (filter.state !== undefined && r.state !== filter.state) continue;
+      if (filter.parentTaskId !== undefined && r.parentTaskId !== filter.parentTaskId) continue;
       const events: TaskEvent[] = [];
       const log = r.log;
       for (let i = 0; i < log.length; i += 3) events.push(this.#event(r, log[i]!, log[i + 1]!, log[i + 2]!));
@@ -162,6 +166,7 @@ export class TaskHistory {
         attempt: r.attempt,
         nodeId: this.#nodeId,
         errorType: r.state === 'FAILED' ? r.cur.errorType : undefined,
+        parentTaskId: r.parentTaskId,
         events,
       });
     }
@@ -196,6 +201,7 @@ export class TaskHistory {
       threadId: code >= State.Running && f !== undefined && f.threadId !== -1 ? f.threadId : undefined,
       errorType: code === State.Failed ? f?.errorType : undefined,
       errorMessage: code === State.Failed ? f?.errorMessage : undefined,
+      parentTaskId: r.parentTaskId,
     };
   }
 }

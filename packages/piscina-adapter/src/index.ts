@@ -10,8 +10,11 @@ export type {
   PoolHistogram,
   HistogramSummary,
   TaskPoolEmitterEvents,
+  SharedLedger,
 } from './pool.js';
 export { ObjectRef, ObjectRefGenerator } from './object-ref.js';
+export { wait } from './wait.js';
+export type { WaitOptions, WaitResult } from './wait.js';
 export { RETRY_METADATA_KEY } from './retry.js';
 export type { RetryBackoff } from './retry.js';
 export type { TaskEvent, TaskInfo, TaskFilter, TaskSummary, TaskPoolEvents } from './events.js';

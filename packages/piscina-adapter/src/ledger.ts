@@ -167,6 +167,25 @@ export class Ledger {
   }
 
   /**
+   * Gives back the CPUs a task holds while it is blocked on its children (a debt has none to give
+   * back); true when something was given back.
+   */
+  releaseCpu(h: Holding): boolean {
+    if (h instanceof Debt || !this.cluster.releaseCpu(h)) return false;
+    this.version++;
+    return true;
+  }
+
+  /** Takes back the CPUs {@link releaseCpu} gave back, when they fit now; true when the task holds them again. */
+  reacquireCpu(h: Holding): boolean {
+    if (h instanceof Debt || !h.cpuReleased) return true;
+    if (this.#debt.size > 0 && !this.fitsBeyond({}, { CPU: h.resources.CPU ?? 0 })) return false;
+    if (!this.cluster.reacquireCpu(h)) return h.live ? false : true;
+    this.version++;
+    return true;
+  }
+
+  /**
    * Takes over what tasks hold on `old` (the provisional ledger): each holding is allocated
    * here again, or becomes a debt when it no longer fits. Returns the new holdings, in order.
    */

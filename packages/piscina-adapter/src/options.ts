@@ -8,7 +8,10 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHARE_ENV } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import { expandEnvVars, validateTaskOptions } from '@taskfit/core';
+import type { RuntimeEnv } from '@taskfit/core';
 import { plain } from './ledger.js';
+import { checkRuntimeEnv } from './spec.js';
 
 export type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 export type PiscinaLoadBalancer = NonNullable<PiscinaOptions['loadBalancer']>;
@@ -48,6 +51,22 @@ export interface TaskPoolOptions extends Omit<PiscinaOptions, 'filename'> {
   maxBypass?: number;
   /** How many finished tasks `listTasks()` remembers (oldest dropped first). @default 10000 */
   maxTaskHistory?: number;
+  /**
+   * The job's runtime env (Ray's `ray.init(runtime_env=…)`), which every task inherits: a task
+   * that sets no `runtimeEnv` runs in it, one that sets one merges over it (`envVars` key by key,
+   * the task's winning), and a child task inherits its parent's effective env the same way. Its
+   * `envVars` are also set on every worker thread (`${VAR}` expanded against the pool's `env`, or
+   * this process's), so plain `run()` tasks see them too. Only `envVars` is supported.
+   */
+  runtimeEnv?: RuntimeEnv;
+  /**
+   * Extra threads for tasks blocked on their child tasks: a thread whose task awaits its children
+   * does not count towards `maxThreads`, up to this many such threads. When every thread the
+   * pool may have runs a blocked task and a child task waits for a thread, the newest blocked task
+   * is cancelled (`TaskCancelledError` naming this bound) instead of letting the tree hang.
+   * @default max(64, 4 × maxThreads)
+   */
+  maxBlockedThreads?: number;
 }
 
 /** Piscina's options as the pool reports them (`pool.options`): every default filled, null prototype. */
@@ -86,8 +105,16 @@ export interface PoolConfig {
   readonly recordTiming: boolean;
   readonly loadBalancer: PiscinaLoadBalancer | undefined;
   readonly taskQueue: TaskQueue | undefined;
-  /** The environment a worker thread starts from (the `env` option, else this process's). */
+  /**
+   * The environment task env vars are expanded against (`${VAR}`): the `env` option, else this
+   * process's — without the pool's `runtimeEnv`, which tasks apply themselves.
+   */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** The pool's runtime env (validated), inherited by every task. */
+  readonly runtimeEnv: RuntimeEnv | undefined;
+  /** Its `envVars`, expanded: what plain tasks see in their context. */
+  readonly jobEnvVars: Record<string, string> | undefined;
+  readonly maxBlockedThreads: number;
   readonly resources: Readonly<Record<string, number>> | undefined;
   readonly nodeId: string;
   readonly labels: Readonly<Record<string, string>> | undefined;
@@ -98,6 +125,8 @@ export interface PoolConfig {
 }
 
 const TASKPOOL_KEYS = new Set([
+  'runtimeEnv',
+  'maxBlockedThreads',
   'resources',
   'nodeId',
   'labels',
@@ -222,6 +251,12 @@ export function readPoolOptions(input: unknown): PoolConfig {
   const maxBypass = o.maxBypass ?? 32;
   if (!Number.isInteger(maxBypass) || (maxBypass as number) < 0)
     throw new RangeError(`options.maxBypass must be an integer ≥ 0, got ${String(o.maxBypass)}`);
+  let runtimeEnv: RuntimeEnv | undefined;
+  if (o.runtimeEnv !== undefined) {
+    // The task-options rules (paths ['runtimeEnv', …]), and the thread executor's: envVars only.
+    runtimeEnv = validateTaskOptions({ runtimeEnv: o.runtimeEnv }).runtimeEnv;
+    checkRuntimeEnv(runtimeEnv, ['runtimeEnv']);
+  }
   const maxTaskHistory = o.maxTaskHistory ?? 10_000;
   if (!(Number.isInteger(maxTaskHistory) || maxTaskHistory === Infinity) || (maxTaskHistory as number) < 0)
     throw new RangeError(
@@ -236,8 +271,21 @@ export function readPoolOptions(input: unknown): PoolConfig {
   const maxQueue = o.maxQueue === 'auto' ? maxThreads ** 2 : ((o.maxQueue as number | undefined) ?? Infinity);
   const filename = o.filename == null ? null : toPath(o.filename as string | URL);
   const concurrentTasksPerWorker = (k as number | undefined) ?? 1;
+  const maxBlockedThreads = o.maxBlockedThreads ?? Math.max(64, Math.ceil(4 * maxThreads));
+  if (!Number.isInteger(maxBlockedThreads) || (maxBlockedThreads as number) < 0)
+    throw new RangeError(`options.maxBlockedThreads must be an integer ≥ 0, got ${String(o.maxBlockedThreads)}`);
   const passThrough = plain(o) as PiscinaOptions & Record<string, unknown>;
   for (const key of TASKPOOL_KEYS) delete passThrough[key];
+  const baseEnv: Readonly<Record<string, string | undefined>> =
+    o.env != null ? plain(o.env as Record<string, string>) : process.env;
+  let jobEnvVars: Record<string, string> | undefined;
+  const vars = runtimeEnv?.envVars;
+  if (vars !== undefined && Object.keys(vars).length > 0) {
+    jobEnvVars = {};
+    for (const [k, v] of Object.entries(vars)) jobEnvVars[k] = expandEnvVars(v, baseEnv);
+    // Threads start with the job's variables: plain tasks, which set no env, see them too.
+    passThrough.env = { ...baseEnv, ...jobEnvVars };
+  }
 
   const filled = Object.assign(Object.create(null) as FilledOptions, {
     name: 'default',
@@ -272,7 +320,10 @@ export function readPoolOptions(input: unknown): PoolConfig {
     recordTiming: filled.recordTiming,
     loadBalancer: o.loadBalancer as PiscinaLoadBalancer | undefined,
     taskQueue: o.taskQueue as TaskQueue | undefined,
-    baseEnv: o.env != null ? plain(o.env as Record<string, string>) : process.env,
+    baseEnv,
+    runtimeEnv,
+    jobEnvVars,
+    maxBlockedThreads: maxBlockedThreads as number,
     resources,
     nodeId: (o.nodeId as string | undefined) ?? 'local',
     labels,

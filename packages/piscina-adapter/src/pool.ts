@@ -4,39 +4,40 @@
  * This file is the public surface — Piscina's (an EventEmitter with its events, `run`, `close`,
  * `destroy`, thread and queue members, histograms, statics) and taskfit's (`remote`, task
  * events, the ledger, placement groups). The life of a task is in engine.ts; admission in
- * admission.ts; Piscina's queue and balancer hooks in dispatch.ts; threads in threads.ts;
- * failures in failure.ts; events and history in history.ts.
+ * admission.ts; nested tasks in children.ts (main thread) and worker/pool.ts (in a task);
+ * Piscina's queue and balancer hooks in dispatch.ts; threads in threads.ts; failures in
+ * failure.ts; events and history in history.ts.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { types } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { isRemoteFunction, mergeTaskOptions, validateTaskOptions } from '@taskfit/core';
 import type {
+  NodeResources,
   PlacementGroup,
   PlacementGroupOptions,
   PlacementGroupRef,
   RemoteFunction,
   ResolvedTaskOptions,
+  ResourceRequest,
   TaskOptions,
 } from '@taskfit/core';
 import type { ChromeTrace } from '@taskfit/core';
 import { onAbort, readRunArgs, signalState, unwrapMovable } from './compat.js';
 import type { PoolHistogram, TaskRunOptions } from './compat.js';
 import { Engine, snapshotArgs } from './engine.js';
+import { launchTarget, withOverrides } from './launch.js';
 import { cancelError, PiscinaText } from './failure.js';
 import type { TaskFilter, TaskInfo, TaskPoolEvents, TaskSummary } from './events.js';
-import { State, TaskRecord } from './history.js';
 import type { Ledger } from './ledger.js';
 import { openNode } from './node.js';
 import { readPoolOptions, toPath } from './options.js';
 import type { FilledOptions, PoolConfig, TaskPoolOptions } from './options.js';
 import { ObjectRef, ObjectRefGenerator } from './object-ref.js';
-import { bareSpec, compileSpec } from './spec.js';
-import type { TaskSpec } from './spec.js';
+import { NOTHING, bareSpec, compileSpec } from './spec.js';
+import type { Inherited, TaskSpec } from './spec.js';
 import { poolTimeline } from './timeline.js';
-import { Api, Phase, Task } from './task.js';
+import { Api, Phase } from './task.js';
 import { CallMode } from './wire.js';
 
 export type { TaskPoolOptions, FilledOptions } from './options.js';
@@ -44,7 +45,7 @@ export type { TaskRunOptions, AbortSignalLike, PoolHistogram, HistogramSummary }
 
 const QUEUE_OPTIONS: symbol = Piscina.queueOptionsSymbol;
 const noop = (): void => {};
-const newRecord = (id: string, name: string): TaskRecord => new TaskRecord(id, name);
+const NO_DEVICES: readonly string[] = Object.freeze([]);
 
 /** Resource ledger snapshot, in the units the user wrote. */
 export interface ResourceSnapshot {
@@ -69,6 +70,39 @@ export interface PoolRemoteFunction {
    * copied now (structured clone): later changes by the caller do not reach the task.
    */
   remote(...args: unknown[]): ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined;
+}
+
+/**
+ * A pool's ledger as another executor on the same machine shares it (one ledger per machine):
+ * `createTaskWorkers({ pool })` of `@taskfit/temporal-adapter` admits its activities through it,
+ * so that activities, pool tasks and their children are all admitted against the pool's ledger,
+ * in the pool's one admission queue.
+ */
+export interface SharedLedger {
+  /** The machine's resources: the pool's ledger (core's `NodeResources`). */
+  readonly node: NodeResources;
+  /** The pool's `maxBypass` (its admission's starvation bound). */
+  readonly maxBypass: number;
+  /** Tasks waiting for resources in the pool. */
+  readonly waiting: number;
+  /**
+   * Whether a task demanding `request` (default placement) would start now: it fits, and it
+   * passes no waiting task that holds a reservation (the pool's fairness rule).
+   */
+  admits(request: ResourceRequest): boolean;
+  /** Calls `listener` after every change of the ledger or of the waiting tasks; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+  /**
+   * Runs export `exportName` of the pool's module as one task of the pool (what
+   * `pool.remote(exportName, options).remote(...args)` does; `numReturns` must be 1), calling
+   * `onStart` with what the task holds once it is admitted.
+   */
+  submit(
+    exportName: string,
+    options: TaskOptions,
+    args: unknown[],
+    onStart?: (resources: Readonly<Record<string, number>>, gpuIds: readonly number[] | readonly string[]) => void,
+  ): ObjectRef;
 }
 
 /** Events a TaskPool emits (Piscina's). */
@@ -106,11 +140,10 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
   readonly #engine: Engine;
   readonly #config: PoolConfig;
   readonly #bare: TaskSpec;
+  /** What top-level tasks inherit: the pool's runtime env. */
+  readonly #job: Inherited;
   readonly #specs = new WeakMap<TaskOptions, TaskSpec>();
   readonly #start = performance.now();
-  #seq = 0;
-  /** What a Task's `cancel()` (its ObjectRefs') calls. */
-  readonly #cancel = (t: Task, reason: string): boolean => this.#engine.cancel(t, reason);
   #histogram: PoolHistogram | undefined;
   #closed: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
@@ -128,7 +161,8 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       this.#forward(event, args),
     );
     this.events = this.#engine.history.events;
-    this.#bare = bareSpec(config.concurrentTasksPerWorker);
+    this.#job = config.runtimeEnv === undefined ? NOTHING : { env: config.runtimeEnv, capture: undefined };
+    this.#bare = bareSpec(config.concurrentTasksPerWorker, this.#job);
     if (node.error !== undefined) {
       this.#engine.failAll(node.error);
       this.ready = Promise.reject(node.error);
@@ -195,7 +229,7 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       task !== null && typeof task === 'object'
         ? (((task as Record<symbol, unknown>)[QUEUE_OPTIONS] as object | null | undefined) ?? null)
         : null;
-    const t = this.#task(spec, Api.Run, file, a.name ?? this.#config.name, CallMode.Single, value, {
+    const t = this.#engine.newTask(spec, Api.Run, file, a.name ?? this.#config.name, CallMode.Single, value, {
       transferList,
       queueOptions,
       abortable: spec.isolated || a.signal !== null,
@@ -302,11 +336,11 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
   }
 
   /**
-   * Tasks waiting: for resources (TaskPool's admission queue) or for a thread (Piscina's queue,
-   * less what threads that are starting will take, as Piscina counts it).
+   * Tasks waiting: for resources (TaskPool's admission queues, child tasks included) or for a
+   * thread (Piscina's queue, less what threads that are starting will take, as Piscina counts it).
    */
   get queueSize(): number {
-    return this.#engine.admission.size + this.#engine.piscina.queueSize;
+    return this.#engine.waitingForResources + this.#engine.piscina.queueSize;
   }
 
   /** Attempts that ran on a thread and ended. */
@@ -440,6 +474,31 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
     this.#engine.pump();
   }
 
+  /**
+   * This pool's ledger, for an executor that runs its work in this pool and admits it against the
+   * same ledger — one ledger per machine (see {@link SharedLedger}).
+   * @throws Error while the node's resources are still being detected (`await pool.ready` first).
+   */
+  sharedLedger(): SharedLedger {
+    const ledger = this.#readyLedger('sharedLedger');
+    const engine = this.#engine;
+    return {
+      node: ledger.node,
+      maxBypass: this.#config.maxBypass,
+      get waiting() {
+        return engine.waitingForResources;
+      },
+      admits: (request) => engine.admits(request),
+      onChange: (listener) => engine.onChange(listener),
+      submit: (exportName, options, args, onStart) => {
+        const spec = compileSpec(options, this.#job);
+        if (spec.numReturns !== 1)
+          throw new TypeError(`sharedLedger().submit(): numReturns must be 1, got ${String(spec.numReturns)}`);
+        return this.#submitRemote(spec, exportName, CallMode.Spread, args, onStart) as ObjectRef;
+      },
+    };
+  }
+
   #readyLedger(what: string): Ledger {
     const l = this.#engine.ledger;
     if (l === undefined || l.provisional)
@@ -455,36 +514,19 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
    * @throws TaskOptionsError when the options are invalid or unsupported here.
    */
   remote(target: string | RemoteFunction, options?: TaskOptions): PoolRemoteFunction {
-    let exportName: string;
-    let base: TaskOptions = {};
-    if (typeof target === 'string') exportName = target;
-    else if (isRemoteFunction(target)) {
-      exportName = target.fn.name;
-      if (exportName === '')
-        throw new TypeError(
-          'pool.remote(rf): the remote function must be a named function exported by the pool module',
-        );
-      base = target.taskOptions;
-      if (base.numReturns === undefined && types.isGeneratorFunction(target.fn))
-        base = { ...base, numReturns: 'streaming' };
-    } else throw new TypeError('pool.remote(target): target must be an export name or a RemoteFunction');
-    // `base` is already validated (a RemoteFunction's options, or {}), and merging two valid
-    // option sets gives a valid one (core pins this with a property test): validate once.
-    const merged = options === undefined ? base : mergeTaskOptions(base, validateTaskOptions(options));
-    return this.#launcher(exportName, merged);
+    const { exportName, taskOptions } = launchTarget(target, options, 'pool module');
+    return this.#launcher(exportName, taskOptions);
   }
 
   #launcher(exportName: string, taskOptions: TaskOptions): PoolRemoteFunction {
-    const spec = compileSpec(taskOptions);
+    const spec = compileSpec(taskOptions, this.#job);
     const mode = spec.numReturns === 'streaming' ? CallMode.Stream : CallMode.Spread;
     return {
       exportName,
       taskOptions,
       resolvedOptions: spec.resolved,
-      options: (overrides: TaskOptions): PoolRemoteFunction => {
-        const checked = validateTaskOptions(overrides, { inOptions: true });
-        return this.#launcher(exportName, mergeTaskOptions(taskOptions, checked));
-      },
+      options: (overrides: TaskOptions): PoolRemoteFunction =>
+        this.#launcher(exportName, withOverrides(taskOptions, overrides)),
       remote: (...args: unknown[]) => this.#submitRemote(spec, exportName, mode, args),
     };
   }
@@ -494,13 +536,15 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
     exportName: string,
     mode: CallMode,
     args: unknown[],
+    onStart?: Parameters<SharedLedger['submit']>[3],
   ): ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined {
     const file = this.#config.filename;
-    const t = this.#task(spec, Api.Remote, file ?? '', exportName, mode, args, {
+    const t = this.#engine.newTask(spec, Api.Remote, file ?? '', exportName, mode, args, {
       transferList: undefined,
       queueOptions: null,
       abortable: true,
     });
+    if (onStart !== undefined) this.#engine.onGranted(t, (h) => onStart(h.resources, spec.gpu ? h.gpuIds : NO_DEVICES));
     const n = spec.numReturns;
     let out: ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined;
     if (n === 'streaming') {
@@ -549,62 +593,31 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       engine.fail(t, err);
       return out;
     }
-    t.args = snap;
-    t.snapshot = true;
-    t.phase = Phase.Args;
-    if (t.record !== undefined) engine.history.record(t.record, State.PendingArgs);
-    Promise.all(args.map((a) => (a instanceof ObjectRef ? a.promise : undefined))).then(
-      (resolved) => {
-        if (t.phase !== Phase.Args) return;
-        resolved.forEach((v, i) => {
-          if (args[i] instanceof ObjectRef) snap[i] = v;
-        });
-        engine.enqueue(t);
-      },
-      (err: unknown) => {
-        if (t.phase === Phase.Args) engine.fail(t, err);
-      },
-    );
-    return out;
-  }
-
-  #task(
-    spec: TaskSpec,
-    api: Api,
-    file: string,
-    exportName: string,
-    mode: CallMode,
-    args: unknown,
-    extra: { transferList: TaskRunOptions['transferList']; queueOptions: object | null; abortable: boolean },
-  ): Task {
-    const engine = this.#engine;
-    return new Task({
-      seq: ++this.#seq,
-      idPrefix: engine.idPrefix,
-      spec,
-      api,
-      file,
-      exportName,
-      mode,
-      args,
-      transferList: extra.transferList,
-      queueOptions: extra.queueOptions,
-      abortable: extra.abortable,
-      record: newRecord,
-      cancel: this.#cancel,
+    const at: number[] = [];
+    const values: Promise<unknown>[] = [];
+    args.forEach((a, i) => {
+      if (a instanceof ObjectRef) {
+        at.push(i);
+        values.push(a.promise);
+      }
     });
+    engine.awaitArgs(t, snap, at, values);
+    return out;
   }
 
   #spec(options: TaskOptions): TaskSpec {
     let s = this.#specs.get(options);
     if (s === undefined) {
-      s = compileSpec(options);
+      s = compileSpec(options, this.#job);
       this.#specs.set(options, s);
     }
     return s;
   }
 
-  /** Tasks with events enabled, oldest first, with every event of every attempt. */
+  /**
+   * Tasks with events enabled, oldest first, with every event of every attempt; `filter` keeps
+   * those whose `taskId`, `name`, latest `state` and `parentTaskId` (the children of a task) match.
+   */
   listTasks(filter: TaskFilter = {}): TaskInfo[] {
     return this.#engine.history.list(filter);
   }

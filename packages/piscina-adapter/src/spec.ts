@@ -2,11 +2,20 @@
  * A task's options compiled once (validated, defaults filled, demand computed, runtime env
  * checked) so that each submission only reads them.
  */
-import { TaskOptionsError, compileDemand, resolveTaskOptions, resourceDemand, taskEnvVars } from '@taskfit/core';
+import {
+  TaskOptionsError,
+  compileDemand,
+  mergeRuntimeEnv,
+  resolveTaskOptions,
+  resourceDemand,
+  taskEnvVars,
+} from '@taskfit/core';
 import type {
   ErrorMatcher,
+  PlacementGroupStrategy,
   ResolvedTaskOptions,
   ResourceRequest,
+  RuntimeEnv,
   SchedulingStrategy,
   TaskOptions,
 } from '@taskfit/core';
@@ -36,8 +45,18 @@ export interface TaskSpec {
   readonly maxCalls: number;
   readonly visible: boolean;
   readonly numReturns: number | 'streaming';
-  /** `runtimeEnv.envVars` as written (expanded per attempt). */
+  /**
+   * The effective runtime env (`envVars` not expanded yet): the inherited one (the pool's, or
+   * the parent task's effective env) merged with the task's own by core's `mergeRuntimeEnv`.
+   */
+  readonly env: RuntimeEnv | undefined;
+  /** The effective `envVars` (expanded per attempt). */
   readonly envVars: Readonly<Record<string, string>> | undefined;
+  /**
+   * The placement group this task's children that set no `schedulingStrategy` run in (its own
+   * group when it runs in one with `captureChildTasks`, or the one it was captured into).
+   */
+  readonly capture: PlacementGroupStrategy | undefined;
   readonly gpu: boolean;
   /**
    * A task declared with options (the Ray model): it sets its attempt's environment (core's
@@ -54,14 +73,29 @@ function strategyKey(s: SchedulingStrategy): string {
   return JSON.stringify(s);
 }
 
-function build(resolved: ResolvedTaskOptions, isolated: boolean): TaskSpec {
-  const env = resolved.runtimeEnv;
+/** What a task inherits from the one that submitted it (a top-level task: from the pool). */
+export interface Inherited {
+  /** The submitter's effective runtime env (the pool's `runtimeEnv` for a top-level task). */
+  readonly env: RuntimeEnv | undefined;
+  /** The placement group the submitter captures its children into. */
+  readonly capture: PlacementGroupStrategy | undefined;
+}
+
+/** What a top-level task of a pool without `runtimeEnv` inherits. */
+export const NOTHING: Inherited = Object.freeze({ env: undefined, capture: undefined });
+
+/**
+ * Rejects runtime-env fields the thread executor cannot apply (everything but `envVars`), with
+ * paths under `path` (`['runtimeEnv']` for a task's options).
+ * @throws TaskOptionsError
+ */
+export function checkRuntimeEnv(env: RuntimeEnv | undefined, path: readonly string[]): void {
   if (env !== undefined) {
     const bad = Object.keys(env).filter((k) => k !== 'envVars' && env[k] !== undefined);
     if (bad.length > 0) {
       throw new TaskOptionsError(
         bad.map((k) => ({
-          path: ['runtimeEnv', k],
+          path: [...path, k],
           code: 'invalid_value' as const,
           message:
             k === 'workingDir'
@@ -71,8 +105,22 @@ function build(resolved: ResolvedTaskOptions, isolated: boolean): TaskSpec {
       );
     }
   }
+}
+
+function build(resolved: ResolvedTaskOptions, isolated: boolean, from: Inherited): TaskSpec {
+  checkRuntimeEnv(resolved.runtimeEnv, ['runtimeEnv']);
+  // Ray: a task that sets no runtime env runs in the one it inherits; one that sets it merges.
+  const env =
+    from.env === undefined ? resolved.runtimeEnv : mergeRuntimeEnv(from.env, resolved.runtimeEnv ?? undefined);
   const demand = plain(resourceDemand(resolved));
-  const strategy = resolved.schedulingStrategy;
+  // Ray: only a task that sets no strategy is captured; an explicit one ('DEFAULT' too) escapes.
+  const strategy = resolved.schedulingStrategy ?? from.capture ?? 'DEFAULT';
+  const capture =
+    typeof strategy === 'object' && strategy.type === 'placementGroup' && strategy.captureChildTasks === true
+      ? strategy.bundleIndex === undefined || strategy.bundleIndex === -1
+        ? strategy
+        : { type: 'placementGroup' as const, placementGroup: strategy.placementGroup, captureChildTasks: true }
+      : undefined;
   const envVars = env?.envVars !== undefined && Object.keys(env.envVars).length > 0 ? env.envVars : undefined;
   const keys = Object.keys(demand).sort();
   return {
@@ -90,20 +138,29 @@ function build(resolved: ResolvedTaskOptions, isolated: boolean): TaskSpec {
     maxCalls: resolved.maxCalls,
     visible: resolved.enableTaskEvents,
     numReturns: resolved.numReturns,
+    env,
     envVars,
+    capture,
     gpu: (demand.GPU ?? 0) > 0,
     isolated,
   };
 }
 
 /**
- * Compiles task options. Everything but `runtimeEnv.envVars` in a runtime env is rejected:
- * worker threads share one process, so a working directory, packages or containers cannot be
- * applied per task (and `process.chdir()` is not allowed in worker threads).
+ * Compiles task options, for a task that inherits `from` (the pool's runtime env for a top-level
+ * task; a child task inherits its parent's effective env and placement-group capture).
+ * Everything but `runtimeEnv.envVars` in a runtime env is rejected: worker threads share one
+ * process, so a working directory, packages or containers cannot be applied per task (and
+ * `process.chdir()` is not allowed in worker threads).
  * @throws TaskOptionsError
  */
-export function compileSpec(options: TaskOptions): TaskSpec {
-  return build(resolveTaskOptions(options), true);
+export function compileSpec(options: TaskOptions, from: Inherited = NOTHING): TaskSpec {
+  return build(resolveTaskOptions(options), true, from);
+}
+
+/** What the children of a task with `spec` inherit. */
+export function inheritedFrom(spec: TaskSpec): Inherited {
+  return spec.env === undefined && spec.capture === undefined ? NOTHING : { env: spec.env, capture: spec.capture };
 }
 
 /**
@@ -111,9 +168,9 @@ export function compileSpec(options: TaskOptions): TaskSpec {
  * thread's environment untouched, may share a thread. It holds `1 / concurrentTasksPerWorker`
  * CPU: tasks that share a thread share its CPU, as concurrent calls of a Ray async actor do.
  */
-export function bareSpec(concurrentTasksPerWorker: number): TaskSpec {
+export function bareSpec(concurrentTasksPerWorker: number, from: Inherited = NOTHING): TaskSpec {
   const numCpus = Math.round(10_000 / concurrentTasksPerWorker) / 10_000;
-  return build(resolveTaskOptions({ numCpus, maxRetries: 0 }), false);
+  return build(resolveTaskOptions({ numCpus, maxRetries: 0 }), false, from);
 }
 
 /**

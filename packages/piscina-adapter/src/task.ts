@@ -3,9 +3,9 @@ import type { MessagePort, Transferable } from 'node:worker_threads';
 import type { Holding } from './ledger.js';
 import type { TaskRecord } from './history.js';
 import type { ThreadState } from './threads.js';
-import type { ObjectRefGenerator } from './object-ref.js';
 import type { TaskSpec } from './spec.js';
 import type { CallMode, Envelope } from './wire.js';
+import type { DownMessage } from './control-wire.js';
 
 /** Where a task is. */
 export const Phase = {
@@ -37,6 +37,45 @@ export interface Attempt {
   over: boolean;
   /** It finished on its thread (the thread took another task) and Piscina is settling it. */
   offThread?: boolean;
+  /** Set on the attempt of a task that submitted child tasks (children.ts). */
+  nest?: AttemptNest;
+}
+
+/** Where a stream's items go: an ObjectRefGenerator, or the parent thread of a streaming child. */
+export interface StreamSink {
+  push(item: { value: unknown } | { error: unknown } | { done: true }): void;
+}
+
+/** A task's place in a tree of nested tasks (set on child tasks and on tasks that submitted children). */
+export interface TaskNest {
+  /** The task that submitted this one. */
+  readonly parent: Task | undefined;
+  /** The parent's attempt that submitted it (results are sent to it while it runs). */
+  readonly parentAttempt: Attempt | undefined;
+  /** 0 for a top-level task. */
+  readonly depth: number;
+  /** Children submitted by any attempt of this task that have not settled yet. */
+  live: Set<Task> | undefined;
+}
+
+/** What the main thread keeps of one running attempt that submitted child tasks. */
+export interface AttemptNest {
+  /** Its children by id, settled ones included (their refs may still be passed as arguments or waited on). */
+  readonly refs: Map<string, Task>;
+  /** Outstanding blocking operations (awaited refs, waits): the attempt is blocked while this is above 0. */
+  blockers: number;
+  /** Its CPUs are given back while it is blocked. */
+  cpuOut: boolean;
+  /** Messages held back until it has its CPUs again (it resumes with them). */
+  held: DownMessage[] | undefined;
+  /** Children it awaits (their results, or their streams' next items). */
+  readonly awaited: Set<string>;
+  /** Children whose result (or end) has been sent to its thread. */
+  readonly sent: Set<string>;
+  /** Its pending waits by id: `check` re-evaluates one when a child settles. */
+  readonly waits: Map<number, { check(): void; cancel(): void }>;
+  /** Order in which it last blocked (the newest blocked task is failed first when threads run out). */
+  blockedSeq: number;
 }
 
 export class Task {
@@ -83,10 +122,12 @@ export class Task {
   bypassed = 0;
   feasibilityChecked = false;
   timer: ReturnType<typeof setTimeout> | undefined;
-  stream: ObjectRefGenerator | undefined;
+  stream: StreamSink | undefined;
   streamed = 0;
   port: MessagePort | undefined;
   deferred: (() => void) | undefined;
+  /** Its place in a tree of nested tasks; undefined for a top-level task that submitted none. */
+  nest: TaskNest | undefined;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   readonly promise: Promise<unknown>;
@@ -104,8 +145,10 @@ export class Task {
     transferList: readonly Transferable[] | undefined;
     queueOptions: object | null;
     abortable: boolean;
-    record: (id: string, name: string) => TaskRecord | undefined;
+    record: (id: string, name: string, parentTaskId: string | undefined) => TaskRecord | undefined;
     cancel: (t: Task, reason: string, cause?: unknown) => boolean;
+    /** A child task: its id (`<parent id>.<n>`) and place in the tree; undefined for a top-level task. */
+    nest: { id: string; nest: TaskNest } | undefined;
   }) {
     this.seq = init.seq;
     this.#idPrefix = init.idPrefix;
@@ -127,7 +170,15 @@ export class Task {
     });
     this.resolve = res;
     this.reject = rej;
-    this.record = init.spec.visible ? init.record(this.id, this.name) : undefined;
+    const nest = init.nest;
+    if (nest === undefined) {
+      this.nest = undefined;
+      this.record = init.spec.visible ? init.record(this.id, this.name, undefined) : undefined;
+    } else {
+      this.#id = nest.id;
+      this.nest = nest.nest;
+      this.record = init.spec.visible ? init.record(this.id, this.name, nest.nest.parent?.id) : undefined;
+    }
   }
 
   /** The pool's id of the task (`<pool>-<seq>`), built on first use. */

@@ -11,10 +11,18 @@
  * it has Piscina start one (by submitting an empty task, which spawns a thread as any task that
  * finds none does, and then runs as a no-op).
  */
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import type { DownMessage } from './control-wire.js';
 import type { Attempt } from './task.js';
 import type { StaticContext } from './wire.js';
+
+/** The main thread's end of a thread's control port (nested tasks; opened by the thread on its first child task). */
+export interface Control {
+  readonly port: MessagePort;
+  /** Messages to send in the next batch. */
+  out: DownMessage[];
+}
 
 export interface ThreadState {
   readonly id: number;
@@ -29,6 +37,12 @@ export interface ThreadState {
   seen: Set<number> | undefined;
   /** Takes no new task; terminated once its attempts have settled. */
   retiring: boolean;
+  /** Its control port, once a task on it submitted a child task. */
+  control: Control | undefined;
+  /** Its attempts blocked on child tasks. */
+  blocked: number;
+  /** Whether every attempt on it is blocked (it counts towards the extra threads). */
+  allBlocked: boolean;
 }
 
 export class Threads {
@@ -61,6 +75,15 @@ export class Threads {
 
   /** Piscina's 'workerDestroy': once Piscina is done with it, start a thread if tasks wait for one. */
   destroyed(): void {
+    this.refill();
+  }
+
+  /**
+   * Starts a thread if tasks wait for one, the pool may have another and none is starting (a
+   * thread left, or the bound of threads rose for a blocked task), once Piscina is done with
+   * what it is doing now.
+   */
+  refill(): void {
     if (this.#closing || this.#checkQueued) return;
     this.#checkQueued = true;
     queueMicrotask(() => {
@@ -94,7 +117,18 @@ export class Threads {
     let s = this.#byId.get(id);
     if (s === undefined) {
       const worker = this.#piscina().threads.find((w) => w.threadId === id);
-      s = { id, worker, running: 0, attempts: new Set(), calls: undefined, seen: undefined, retiring: false };
+      s = {
+        id,
+        worker,
+        running: 0,
+        attempts: new Set(),
+        calls: undefined,
+        seen: undefined,
+        retiring: false,
+        control: undefined,
+        blocked: 0,
+        allBlocked: false,
+      };
       this.#byId.set(id, s);
       worker?.once('exit', () => this.#forget(id));
     }
@@ -162,7 +196,14 @@ export class Threads {
     else s.worker.once('exit', fn);
   }
 
+  /** The state of thread `id` if the pool knows it. */
+  find(id: number): ThreadState | undefined {
+    return this.#byId.get(id);
+  }
+
   #forget(id: number): void {
+    const s = this.#byId.get(id);
+    if (s?.control !== undefined) s.control.port.close();
     this.#byId.delete(id);
     this.retiring.delete(id);
     this.#ready.delete(id);
@@ -177,6 +218,7 @@ export class Threads {
       demand: Readonly<Record<string, number>>;
       resolved: { acceleratorType?: string | undefined };
     },
+    runtimeEnv?: { envVars: Record<string, string> },
   ): StaticContext {
     return {
       idPrefix,
@@ -184,6 +226,7 @@ export class Threads {
       nodeId,
       resources: spec.demand,
       acceleratorType: spec.resolved.acceleratorType,
+      runtimeEnv,
     };
   }
 }

@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { MessagePort } from 'node:worker_threads';
-import { errorTypeChain } from '@taskfit/core';
+import { TaskError, errorTypeChain } from '@taskfit/core';
 
 /**
  * What crosses the thread boundary between the pool and its wrapper worker. Internal: both
@@ -23,8 +23,14 @@ export interface TaskContext {
   readonly gpuIds: readonly number[] | readonly string[];
   /** The `acceleratorType` option, if set. */
   readonly acceleratorType: string | undefined;
-  /** The task's runtime env, with `envVars` already expanded. */
+  /**
+   * The task's effective runtime env, with `envVars` already expanded: the pool's
+   * (`TaskPool({ runtimeEnv })`), then its parent task's, then its own (`envVars` merged key by
+   * key, the child's winning).
+   */
   readonly runtimeEnv: { readonly envVars?: Readonly<Record<string, string>> } | undefined;
+  /** The task that submitted this one (`pool.remote` inside a task), for a child task. */
+  readonly parentTaskId: string | undefined;
 }
 
 /** Call modes of the wrapper: `fn(task)` (Piscina's `run`), `fn(...args)` (`remote`), or a generator streamed through a port. */
@@ -40,6 +46,8 @@ export interface StaticContext {
   readonly nodeId: string;
   readonly resources: Readonly<Record<string, number>>;
   readonly acceleratorType: string | undefined;
+  /** The runtime env of tasks that set none on their attempt (a plain `run()`: the pool's). */
+  readonly runtimeEnv?: { envVars: Record<string, string> } | undefined;
 }
 
 /**
@@ -53,8 +61,12 @@ export interface Envelope {
   /** The task (Single) or the argument list (Spread/Stream). */
   a: unknown;
   m: CallMode;
-  /** Task sequence number (the id is `idPrefix + i`). */
+  /** Task sequence number (the id is `idPrefix + i`, unless `I` gives it). */
   i: number;
+  /** The task id, for a child task (`<parent id>.<n>`). */
+  I?: string;
+  /** The parent's task id, for a child task. */
+  q?: string;
   /** 1: the task may share its thread with others (its context is kept per task across awaits). */
   x?: 1;
   /** Attempt. */
@@ -117,7 +129,11 @@ function cloneable(value: unknown, depth = 0): unknown {
 
 /** Serialises anything thrown into a {@link WireError}: name, type chain, message, stack, own props, cause. */
 export function serialiseError(err: unknown, depth = 0): WireError {
-  const typeChain = errorTypeChain(err);
+  // A child task's error re-thrown by its parent keeps the child's error type (Ray's
+  // RayTaskError is an instance of the user's exception class), so the parent's own
+  // retryExceptions see the type the child threw.
+  const child = err instanceof TaskError;
+  const typeChain = child ? [...err.typeChain] : errorTypeChain(err);
   if (typeof err !== 'object' || err === null) {
     return { __taskfitError: 1, name: typeChain[0]!, typeChain, message: String(err), stack: undefined, props: {} };
   }
@@ -128,7 +144,7 @@ export function serialiseError(err: unknown, depth = 0): WireError {
     props[k] = cloneable(e[k]);
   }
   // The class name (or a name that differs from every class name), never a bare inherited 'Error'.
-  const name = typeChain[0]!;
+  const name = child ? err.errorType : typeChain[0]!;
   return {
     __taskfitError: 1,
     name,

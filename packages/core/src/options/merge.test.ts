@@ -107,7 +107,7 @@ describe('resolveTaskOptions (defaults)', () => {
     maxRetries: 3,
     retryExceptions: false,
     runtimeEnv: undefined,
-    schedulingStrategy: 'DEFAULT',
+    schedulingStrategy: undefined,
     enableTaskEvents: true,
     labelSelector: undefined,
     name: undefined,
@@ -131,6 +131,14 @@ describe('resolveTaskOptions (defaults)', () => {
 
   it('validates its input', () => {
     expect(() => resolveTaskOptions({ numCpus: -1 })).toThrow(TaskOptionsError);
+  });
+
+  it("keeps an unset schedulingStrategy unset, distinct from an explicit 'DEFAULT' (placement-group capture needs it)", () => {
+    expect(resolveTaskOptions({}).schedulingStrategy).toBeUndefined();
+    expect(resolveTaskOptions({ schedulingStrategy: 'DEFAULT' }).schedulingStrategy).toBe('DEFAULT');
+    expect(resolveTaskOptions(mergeTaskOptions({ schedulingStrategy: 'SPREAD' }, {})).schedulingStrategy).toBe(
+      'SPREAD',
+    );
   });
 });
 

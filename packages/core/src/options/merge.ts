@@ -49,10 +49,13 @@ export function mergeTaskOptions(base: TaskOptions, overrides: TaskOptions): Tas
 
 /**
  * Validates `options` and fills every default: `numCpus` 1, `numGpus` 0, `numReturns` 1,
- * `maxRetries` 3, `retryExceptions` false, `enableTaskEvents` true, `schedulingStrategy`
- * `'DEFAULT'`, `resources` {}, `memory` 0, `_metadata` {}, and `maxCalls` 0 — or 1 when the
- * effective `numGpus` is above 0 and `maxCalls` was not set (DESIGN.md: applied to the
- * effective options, not only the definition's, unlike Ray).
+ * `maxRetries` 3, `retryExceptions` false, `enableTaskEvents` true, `resources` {}, `memory` 0,
+ * `_metadata` {}, and `maxCalls` 0 — or 1 when the effective `numGpus` is above 0 and
+ * `maxCalls` was not set (DESIGN.md: applied to the effective options, not only the
+ * definition's, unlike Ray). `schedulingStrategy` stays `undefined` when it was not set: an
+ * executor schedules such a task as `'DEFAULT'` — unless it is a child task of a parent that
+ * runs in a placement group with `captureChildTasks`, which Ray then places in that group
+ * (an explicit `'DEFAULT'` escapes the capture), so "unset" must stay distinct.
  *
  * @throws {@link TaskOptionsError} when `options` are invalid.
  */
@@ -76,7 +79,7 @@ export function resolveValidated(o: TaskOptions): ResolvedTaskOptions {
     maxRetries: get('maxRetries') ?? 3,
     retryExceptions: get('retryExceptions') ?? false,
     runtimeEnv: get('runtimeEnv'),
-    schedulingStrategy: get('schedulingStrategy') ?? 'DEFAULT',
+    schedulingStrategy: get('schedulingStrategy'),
     enableTaskEvents: get('enableTaskEvents') ?? true,
     labelSelector: get('labelSelector'),
     name: get('name'),

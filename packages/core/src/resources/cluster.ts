@@ -190,13 +190,44 @@ export class Cluster {
    * @throws AllocationError `double_release`, `foreign_allocation`, `invalid_allocation`.
    */
   release(allocation: Allocation): boolean {
+    const ledger = this.#ledgerOf(allocation, 'release');
+    if (ledger === null) return false;
+    ledger.release(allocation);
+    return true;
+  }
+
+  /**
+   * Gives back the CPUs of an allocation made by {@link schedule} while it keeps the rest (its
+   * node's or bundle's ledger: `NodeResources.releaseCpu`), for a task blocked waiting on its
+   * children. Returns `false` for a revoked allocation, one without CPU, or one whose CPUs are
+   * already given back.
+   * @throws AllocationError as {@link release} does.
+   */
+  releaseCpu(allocation: Allocation): boolean {
+    const ledger = this.#ledgerOf(allocation, 'releaseCpu');
+    return ledger !== null && ledger.releaseCpu(allocation);
+  }
+
+  /**
+   * Takes back the CPUs {@link releaseCpu} gave back when they fit now (from the same node or
+   * bundle); `true` when the allocation holds its CPUs again, `false` when they do not fit yet or
+   * the allocation was revoked.
+   * @throws AllocationError as {@link release} does.
+   */
+  reacquireCpu(allocation: Allocation): boolean {
+    const ledger = this.#ledgerOf(allocation, 'reacquireCpu');
+    return ledger !== null && ledger.reacquireCpu(allocation);
+  }
+
+  /** The ledger of one of this cluster's allocations; null when it was revoked. */
+  #ledgerOf(allocation: Allocation, what: string): ResourceLedger | null {
     if (!Allocation._is(allocation)) {
       throw new AllocationError(
         'invalid_allocation',
-        'release() expects an Allocation returned by tryAllocate/schedule',
+        `${what}() expects an Allocation returned by tryAllocate/schedule`,
       );
     }
-    if (allocation._state === 2) return false;
+    if (allocation._state === 2) return null;
     const ledger = allocation._ledger;
     if (ledger._owner !== this) {
       throw new AllocationError(
@@ -204,8 +235,7 @@ export class Cluster {
         `allocation belongs to node ${allocation.nodeId}, which is not in this cluster`,
       );
     }
-    ledger.release(allocation);
-    return true;
+    return ledger;
   }
 
   /**

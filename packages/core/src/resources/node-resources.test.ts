@@ -407,3 +407,61 @@ describe('user input is read once (issue 9 item 10)', () => {
     expect(strategy.reads()).toBe(1);
   });
 });
+
+describe('releaseCpu / reacquireCpu (a task blocked on its children, Ray: CPU only)', () => {
+  it('gives back only the CPUs; the GPU share and its id stay with the allocation', () => {
+    const n = new NodeResources({ CPU: 2, GPU: 2, licence: 1 }, { nodeId: 'n' });
+    const a = n.tryAllocate({ CPU: 1.5, GPU: 1, licence: 1 })!;
+    expect(a.gpuIds).toEqual([0]);
+    expect(n.releaseCpu(a)).toBe(true);
+    expect(a.cpuReleased).toBe(true);
+    expect(n.available).toMatchObject({ CPU: 2, GPU: 1, licence: 0 });
+    expect(n.releaseCpu(a)).toBe(false); // already given back: nothing changes
+    expect(n.available.CPU).toBe(2);
+    // Another task takes the CPU meanwhile: reacquiring waits until it fits again.
+    const b = n.tryAllocate({ CPU: 1 })!;
+    expect(n.reacquireCpu(a)).toBe(false);
+    expect(a.cpuReleased).toBe(true);
+    n.release(b);
+    expect(n.reacquireCpu(a)).toBe(true);
+    expect(a.cpuReleased).toBe(false);
+    expect(n.available).toMatchObject({ CPU: 0.5, GPU: 1, licence: 0 });
+    expect(n.reacquireCpu(a)).toBe(true); // holds them: nothing to do
+    n.release(a);
+    expect(n.available).toEqual(n.total);
+  });
+
+  it('releasing an allocation whose CPUs are out returns exactly what it still holds', () => {
+    const n = new NodeResources({ CPU: 4, GPU: 1 }, { nodeId: 'n' });
+    const a = n.tryAllocate({ CPU: 2, GPU: 0.5 })!;
+    n.releaseCpu(a);
+    n.release(a);
+    expect(n.available).toEqual(n.total);
+    expect(() => n.releaseCpu(a)).toThrow(AllocationError);
+    expect(() => n.reacquireCpu(a)).toThrow(AllocationError);
+    expect(n.releaseCpu(n.tryAllocate({ GPU: 1 })!)).toBe(false); // no CPU to give back
+  });
+
+  it('works on placement-group bundles through the cluster: the CPU goes back to the bundle', () => {
+    const c = new Cluster();
+    c.addNode(new NodeResources({ CPU: 4 }, { nodeId: 'n' }));
+    const pg = c.createPlacementGroup({ bundles: [{ CPU: 1 }], strategy: 'PACK' });
+    const inPg = { type: 'placementGroup' as const, placementGroup: pg };
+    const r = c.schedule({ CPU: 1 }, inPg);
+    if (r.status !== 'scheduled') throw new Error('expected scheduled');
+    expect(c.schedule({ CPU: 1 }, inPg).status).toBe('waiting');
+    expect(c.releaseCpu(r.allocation)).toBe(true);
+    const child = c.schedule({ CPU: 1 }, inPg);
+    expect(child.status).toBe('scheduled');
+    expect(c.reacquireCpu(r.allocation)).toBe(false);
+    if (child.status === 'scheduled') c.release(child.allocation);
+    expect(c.reacquireCpu(r.allocation)).toBe(true);
+    expect(c.release(r.allocation)).toBe(true);
+    c.removePlacementGroup(pg);
+    expect(c.getNode('n')!.available.CPU).toBe(4);
+    const other = new Cluster();
+    other.addNode(new NodeResources({ CPU: 1 }, { nodeId: 'o' }));
+    const foreign = other.schedule({ CPU: 1 });
+    if (foreign.status === 'scheduled') expect(() => c.releaseCpu(foreign.allocation)).toThrow(AllocationError);
+  });
+});

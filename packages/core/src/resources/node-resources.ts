@@ -54,6 +54,8 @@ export class Allocation {
   _inst: number[] | null;
   /** @internal 0 live, 1 released, 2 revoked */
   _state: number = LIVE;
+  /** @internal its CPU units are given back for now ({@link ResourceLedger.releaseCpu}) */
+  _cpuOut = false;
   /** @internal live list */ _prev: Allocation | null = null;
   /** @internal live list */ _next: Allocation | null = null;
   #instances: Readonly<Record<string, readonly InstanceShare[]>> | undefined;
@@ -121,6 +123,11 @@ export class Allocation {
   /** True until released (or revoked by node / placement-group removal). */
   get live(): boolean {
     return this._state === LIVE;
+  }
+
+  /** True while its CPUs are given back ({@link ResourceLedger.releaseCpu}) and not yet reacquired. */
+  get cpuReleased(): boolean {
+    return this._cpuOut;
   }
 
   #gpuIndices(): number[] {
@@ -290,10 +297,55 @@ export class ResourceLedger {
    *   nothing changes when it throws.
    */
   release(allocation: Allocation): void {
+    this.#checkLive(allocation, 'release');
+    this._give(allocation);
+    if (this._onRelease !== null) this._onRelease();
+  }
+
+  /**
+   * Gives back the CPUs of a live allocation while it keeps everything else (GPUs and their ids,
+   * memory, custom resources): Ray's rule for a task blocked waiting on its child tasks, whose CPU
+   * other tasks may use meanwhile. Returns `false`, changing nothing, when the allocation holds no
+   * CPU or its CPUs are already given back. {@link reacquireCpu} takes them back; {@link release}
+   * returns only what the allocation still holds.
+   * @throws AllocationError (`double_release`, `foreign_allocation`, `invalid_allocation`) as
+   *   {@link release} does; nothing changes when it throws.
+   */
+  releaseCpu(allocation: Allocation): boolean {
+    this.#checkLive(allocation, 'releaseCpu');
+    const u = allocation._req._cpu;
+    if (u === 0 || allocation._cpuOut) return false;
+    allocation._cpuOut = true;
+    this._avail[0]! += u;
+    this.#version++;
+    if (this._sink !== null) this._sink.sync(this._sinkIndex, this);
+    if (this._onRelease !== null) this._onRelease();
+    return true;
+  }
+
+  /**
+   * Takes back the CPUs {@link releaseCpu} gave back, if they fit now (all of them, or none).
+   * Returns `true` when the allocation holds its CPUs again (also when they were never given
+   * back), `false` when they do not fit now.
+   * @throws AllocationError as {@link release} does.
+   */
+  reacquireCpu(allocation: Allocation): boolean {
+    this.#checkLive(allocation, 'reacquireCpu');
+    if (!allocation._cpuOut) return true;
+    const u = allocation._req._cpu;
+    if (this._avail[0]! < u) return false;
+    allocation._cpuOut = false;
+    this._avail[0]! -= u;
+    this.#version++;
+    if (this._sink !== null) this._sink.sync(this._sinkIndex, this);
+    return true;
+  }
+
+  #checkLive(allocation: Allocation, what: string): void {
     if (!Allocation._is(allocation)) {
       throw new AllocationError(
         'invalid_allocation',
-        'release() expects an Allocation returned by tryAllocate/schedule',
+        `${what}() expects an Allocation returned by tryAllocate/schedule`,
       );
     }
     if (allocation._ledger !== this) {
@@ -310,8 +362,6 @@ export class ResourceLedger {
           : `allocation on ${describeLedger(this)} was revoked (its node or placement group was removed)`,
       );
     }
-    this._give(allocation);
-    if (this._onRelease !== null) this._onRelease();
   }
 
   /**
@@ -439,7 +489,7 @@ export class ResourceLedger {
   _give(alloc: Allocation): void {
     const req = alloc._req;
     const a = this._avail;
-    a[0]! += req._cpu;
+    if (!alloc._cpuOut) a[0]! += req._cpu;
     a[2]! += req._mem;
     a[3]! += req._osm;
     const ck = req._customKeys;

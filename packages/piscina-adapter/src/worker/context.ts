@@ -11,6 +11,8 @@ type Slot = {
   ctx: TaskContext | undefined;
   /** The context of tasks that share the thread, per task (set up on the first such task). */
   shared?: AsyncLocalStorage<Envelope>;
+  /** Called when a task settles, once a task on this thread submitted a child (worker/pool.ts). */
+  ended?: (m: Envelope) => void;
 };
 const g = globalThis as unknown as Record<symbol, Slot | undefined>;
 export const slot: Slot = (g[SLOT] ??= { current: undefined, specs: new Map(), ctx: undefined });
@@ -31,14 +33,15 @@ export function getTaskContext(): TaskContext {
   if (own === undefined && slot.ctx !== undefined) return slot.ctx;
   const st = slot.specs.get(m.s)!;
   const ctx = Object.freeze({
-    taskId: `${st.idPrefix}${m.i}`,
+    taskId: m.I ?? `${st.idPrefix}${m.i}`,
     attempt: m.t,
     name: st.name ?? m.n,
     nodeId: st.nodeId,
     resources: st.resources,
     gpuIds: m.g ?? NONE,
     acceleratorType: st.acceleratorType,
-    runtimeEnv: m.r,
+    runtimeEnv: m.r ?? st.runtimeEnv,
+    parentTaskId: m.q,
   });
   if (own === undefined) slot.ctx = ctx;
   return ctx;

@@ -175,22 +175,24 @@ function settleWith(msg: Envelope, r: unknown): unknown {
   ) {
     return Promise.resolve(r).then(
       (v) => {
-        done();
+        done(msg);
         return checked(msg, v);
       },
       (err: unknown) => {
-        done();
+        done(msg);
         throw serialiseError(err);
       },
     );
   }
-  done();
+  done(msg);
   return checked(msg, r);
 }
 
-function done(): void {
+function done(msg: Envelope): void {
   slot.current = undefined;
   slot.ctx = undefined;
+  // Child tasks it submitted reach the main thread before its result does.
+  if (slot.ended !== undefined) slot.ended(msg);
 }
 
 /**
@@ -226,7 +228,7 @@ function runOne(msg: Envelope): unknown {
   try {
     r = msg.m === CallMode.Single ? fn(msg.a) : fn(...(msg.a as unknown[]));
   } catch (err) {
-    done();
+    done(msg);
     throw serialiseError(err);
   }
   return settleWith(msg, r);
@@ -251,14 +253,14 @@ async function runSlow(msg: Envelope): Promise<unknown> {
     } catch (err) {
       throw serialiseError(err);
     } finally {
-      done();
+      done(msg);
     }
   }
   let r: unknown;
   try {
     r = msg.m === CallMode.Single ? fn(msg.a) : fn(...(msg.a as unknown[]));
   } catch (err) {
-    done();
+    done(msg);
     throw serialiseError(err);
   }
   return settleWith(msg, r);

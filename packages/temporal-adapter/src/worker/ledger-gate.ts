@@ -34,8 +34,22 @@ export function abortReason(signal: AbortSignal | undefined): unknown {
   return e;
 }
 
+/**
+ * @internal What the pollers (PollGate) read of a machine's admission: the ledger's free
+ * resources, the tasks waiting for them, whether a class's demand would be admitted now, and
+ * change notifications. A {@link LedgerGate} for inline activities; with
+ * `createTaskWorkers({ pool })`, the pool's own admission (`TaskPool.sharedLedger()`): one ledger
+ * and one queue for the machine's activities, pool tasks and their children.
+ */
+export interface MachineGate {
+  readonly node: { readonly available: Readonly<Record<string, number>> };
+  readonly waiting: number;
+  admits(demand: ResourceRequest): boolean;
+  onChange(fn: () => void): () => void;
+}
+
 /** @internal */
-export class LedgerGate {
+export class LedgerGate implements MachineGate {
   readonly node: NodeResources;
   /** Times a waiting task may be passed by later ones before it holds back what it needs (≥ 0; `Infinity` = never). */
   readonly maxBypass: number;

@@ -28,7 +28,7 @@ import { compileDemand } from '@taskfit/core';
 import type { ResourceRequest } from '@taskfit/core';
 import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit } from '@temporalio/worker';
 import { abortReason } from './ledger-gate.js';
-import type { LedgerGate } from './ledger-gate.js';
+import type { MachineGate } from './ledger-gate.js';
 
 type Demand = Readonly<Record<string, number>>;
 
@@ -141,8 +141,8 @@ export const STAGGER_MS = 100;
 type OpenPolls = 'all' | 'fresh';
 
 /** @internal Decides, for every queue of one machine, when it may poll. */
-export class PollGate {
-  readonly gate: LedgerGate;
+export class PollGate<G extends MachineGate = MachineGate> {
+  readonly gate: G;
   /** Most open polls per queue. */
   readonly pollers: number;
   private readonly queues: QueueSlots[] = [];
@@ -153,7 +153,7 @@ export class PollGate {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
 
-  constructor(gate: LedgerGate, pollers: number, now: () => number = () => performance.now()) {
+  constructor(gate: G, pollers: number, now: () => number = () => performance.now()) {
     this.gate = gate;
     this.pollers = pollers;
     this.now = now;

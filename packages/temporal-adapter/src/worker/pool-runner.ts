@@ -1,11 +1,13 @@
 /**
  * Runs an activity body in a `TaskPool` (`createTaskWorkers({ pool })`): the task's demand,
  * `maxCalls` and env go with it; retries stay with Temporal (the pool runs each attempt once).
+ * The pool admits it — the machine has one ledger, the pool's, and one admission queue — and its
+ * body may submit child tasks (`pool.remote` inside the task), admitted against the same ledger.
  * Only the type of `@taskfit/piscina-adapter` is imported: it is an optional peer dependency.
  */
 import { TaskCancelledError } from '@taskfit/core';
 import type { TaskOptions } from '@taskfit/core';
-import type { ObjectRef, TaskPool } from '@taskfit/piscina-adapter';
+import type { SharedLedger, TaskPool } from '@taskfit/piscina-adapter';
 import type { TaskWireOptions } from '../shared/envelope.js';
 
 /**
@@ -13,11 +15,20 @@ import type { TaskWireOptions } from '../shared/envelope.js';
  * Piscina, or a pool from a package that is not installed).
  */
 export function checkPool(pool: unknown): asserts pool is TaskPool {
-  if (typeof pool !== 'object' || pool === null || typeof (pool as { remote?: unknown }).remote !== 'function') {
+  if (
+    typeof pool !== 'object' ||
+    pool === null ||
+    typeof (pool as { remote?: unknown }).remote !== 'function' ||
+    typeof (pool as { sharedLedger?: unknown }).sharedLedger !== 'function'
+  ) {
     throw new TypeError(
       'createTaskWorkers({ pool }) needs a TaskPool from @taskfit/piscina-adapter, an optional peer dependency of ' +
         '@taskfit/temporal-adapter (npm install @taskfit/piscina-adapter); got ' +
-        (pool === null ? 'null' : typeof pool === 'object' ? `an object without remote()` : typeof pool),
+        (pool === null
+          ? 'null'
+          : typeof pool === 'object'
+            ? `an object without remote() and sharedLedger()`
+            : typeof pool),
     );
   }
 }
@@ -39,16 +50,21 @@ function poolOptions(wire: TaskWireOptions, demand: Readonly<Record<string, numb
   return opts;
 }
 
-/** Runs export `exportName` of the pool's module with the task's options; cancellation follows `signal`. */
+/**
+ * Runs export `exportName` of the pool's module with the task's options, admitted by the pool
+ * (`onStart` hears what it holds once admitted); cancellation follows `signal`.
+ */
 export async function runInPool(
-  pool: TaskPool,
+  ledger: SharedLedger,
   exportName: string,
   wire: TaskWireOptions,
   demand: Readonly<Record<string, number>>,
   args: unknown[],
   signal: AbortSignal,
+  onStart: Parameters<SharedLedger['submit']>[3],
 ): Promise<unknown> {
-  const ref = pool.remote(exportName, poolOptions(wire, demand)).remote(...args) as ObjectRef;
+  if (signal.aborted) throw signal.reason;
+  const ref = ledger.submit(exportName, poolOptions(wire, demand), args, onStart);
   const onAbort = (): void => {
     ref.cancel('the Temporal activity was cancelled');
   };

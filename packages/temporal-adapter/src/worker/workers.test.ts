@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TaskOptionsError } from '@taskfit/core';
 import type { TaskOptions } from '@taskfit/core';
 import type { NativeConnection } from '@temporalio/worker';
+import { TaskPool } from '@taskfit/piscina-adapter';
 import { createTaskWorkers } from './workers.js';
 
 // Everything checked here fails before any Temporal Worker is created: no server needed.
@@ -27,6 +28,20 @@ describe('createTaskWorkers options', () => {
     await expect(createTaskWorkers({ ...base, pool: {} as never })).rejects.toThrow(
       /needs a TaskPool from @taskfit\/piscina-adapter, an optional peer dependency/,
     );
+  });
+
+  it("with a pool, the machine's one ledger is the pool's: other resources or another maxBypass are refused", async () => {
+    const pool = new TaskPool({ resources: { CPU: 2, GPU: 1 }, maxBypass: 8 });
+    try {
+      await expect(createTaskWorkers({ ...base, pool, resources: { CPU: 4, GPU: 1 } })).rejects.toThrow(
+        /with a pool, the machine's one ledger is the pool's — give the resources to the TaskPool/,
+      );
+      await expect(createTaskWorkers({ ...base, pool, maxBypass: 32 })).rejects.toThrow(
+        /the pool admits the activities with its own maxBypass \(8\)/,
+      );
+    } finally {
+      await pool.close();
+    }
   });
 
   it('refuses bad pollersPerClass and maxBypass', async () => {

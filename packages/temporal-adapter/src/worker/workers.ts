@@ -1,7 +1,9 @@
 /**
  * `createTaskWorkers`: one Temporal Worker per task queue this machine serves (each resource
  * class's shared queue, and with `nodeQueues` its node queue), all admitting activities against
- * one ledger through one {@link LedgerGate}, their pollers steered by one {@link PollGate}.
+ * one ledger through one {@link LedgerGate} — or, with `pool`, through the pool's own admission
+ * (one ledger and one queue for activities, pool tasks and their children) — their pollers
+ * steered by one {@link PollGate}.
  */
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
@@ -10,10 +12,11 @@ import { detectNodeResources } from '@taskfit/core/node';
 import type { TaskOptions } from '@taskfit/core';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
-import type { TaskPool } from '@taskfit/piscina-adapter';
+import type { SharedLedger, TaskPool } from '@taskfit/piscina-adapter';
 import { taskQueueName } from '../shared/naming.js';
 import { defaultClasses, selectClasses } from './classes.js';
 import { LedgerGate } from './ledger-gate.js';
+import type { MachineGate } from './ledger-gate.js';
 import { PollGate } from './poll-gate.js';
 import type { QueueSlots } from './poll-gate.js';
 import { checkPool } from './pool-runner.js';
@@ -76,7 +79,8 @@ export interface TaskWorkersOptions {
    * yet (e.g. a whole-GPU task while half-GPU tasks run) before the resources it needs are held
    * back for it — `TaskPool`'s rule and default. `0` = strict arrival order (the GPU drains for
    * every such task); `Infinity` = never hold back (such a task may wait as long as smaller ones
-   * keep coming).
+   * keep coming). With `pool`, the pool's own `maxBypass` applies (the pool admits activities);
+   * a different value here is refused.
    * @default 32
    */
   maxBypass?: number;
@@ -88,11 +92,15 @@ export interface TaskWorkersOptions {
   /**
    * Run activity bodies in this `TaskPool` (Piscina threads, from `@taskfit/piscina-adapter`)
    * instead of inline: each activity calls the pool module's export of the same name with the
-   * task's demand, `maxCalls` and env (GPU ids then come from the pool's ledger and reach the
-   * thread's `process.env.CUDA_VISIBLE_DEVICES`). Retries stay with Temporal (the pool runs
-   * each attempt once); a thread that dies is a retried system failure (`WorkerCrashedError`).
-   * Give the pool at least this node's resources, so that it never waits where the ledger
-   * admitted. The caller closes the pool after `shutdown()`.
+   * task's demand, `maxCalls` and env (GPU ids come from the pool's ledger and reach the thread's
+   * `process.env.CUDA_VISIBLE_DEVICES`). The pool's ledger is then the machine's one ledger: its
+   * `resources` (and accelerator type, labels, visible devices) are the machine's, the pool admits
+   * each activity when it arrives — in one queue with the pool's own tasks and with the child
+   * tasks activities submit (`pool.remote` from `@taskfit/piscina-adapter/worker`) — so an
+   * activity's resources are reserved once and activities plus their children never exceed the
+   * machine. `resources`, if given too, must equal the pool's. Retries stay with Temporal (the
+   * pool runs each attempt once); a thread that dies is a retried system failure
+   * (`WorkerCrashedError`). The caller closes the pool after `shutdown()`.
    */
   pool?: TaskPool;
   /** How many finished tasks `listTasks()` and `timeline()` remember (oldest dropped first). @default 10000 */
@@ -184,6 +192,28 @@ function makeNode(total: Readonly<Record<string, number>>, opts: TaskWorkersOpti
   return new NodeResources(total, o);
 }
 
+/** With a pool, the machine is the pool's node: `resources` and `maxBypass`, if given, must agree with it. */
+function checkSameMachine(opts: TaskWorkersOptions, shared: SharedLedger): void {
+  const r = opts.resources;
+  if (r !== undefined) {
+    const mine = r instanceof NodeResources ? r.total : r;
+    const theirs = shared.node.total;
+    const keys = (o: Readonly<Record<string, number>>) =>
+      Object.keys(o).filter((k) => !k.startsWith('node:') && !k.startsWith('accelerator_type:') && (o[k] ?? 0) !== 0);
+    const same =
+      keys(mine).length === keys(theirs).length &&
+      keys(mine).every((k) => Math.abs(mine[k]! - (theirs[k] ?? 0)) < 1e-9);
+    if (!same)
+      throw new TypeError(
+        `createTaskWorkers({ pool, resources }): with a pool, the machine's one ledger is the pool's — give the resources to the TaskPool (it has ${JSON.stringify(theirs)}, resources says ${JSON.stringify(mine)})`,
+      );
+  }
+  if (opts.maxBypass !== undefined && opts.maxBypass !== shared.maxBypass)
+    throw new RangeError(
+      `createTaskWorkers({ pool, maxBypass }): the pool admits the activities with its own maxBypass (${shared.maxBypass}); give maxBypass to the TaskPool`,
+    );
+}
+
 function positiveInteger(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer (got ${v})`);
   return v;
@@ -201,21 +231,34 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
   const maxBypass = opts.maxBypass ?? DEFAULT_MAX_BYPASS;
   if (!(maxBypass === Infinity || (Number.isInteger(maxBypass) && maxBypass >= 0)))
     throw new RangeError(`maxBypass must be a non-negative integer or Infinity (got ${maxBypass})`);
-  if (opts.pool !== undefined) checkPool(opts.pool);
   taskQueueName(opts.taskQueue, {}); // validates the base
-  const node =
-    opts.resources instanceof NodeResources
-      ? opts.resources
-      : opts.resources !== undefined
-        ? makeNode(opts.resources, opts, nodeId)
-        : await defaultNode(opts, nodeId);
+  let node: NodeResources;
+  let gate: MachineGate;
+  let ledgerGate: LedgerGate | undefined;
+  let shared: SharedLedger | undefined;
+  if (opts.pool !== undefined) {
+    checkPool(opts.pool);
+    // One ledger per machine: the pool's. It admits the activities too.
+    await opts.pool.ready;
+    shared = opts.pool.sharedLedger();
+    node = shared.node;
+    checkSameMachine(opts, shared);
+    gate = shared;
+  } else {
+    node =
+      opts.resources instanceof NodeResources
+        ? opts.resources
+        : opts.resources !== undefined
+          ? makeNode(opts.resources, opts, nodeId)
+          : await defaultNode(opts, nodeId);
+    gate = ledgerGate = new LedgerGate(node, maxBypass);
+  }
   const { demands, skipped } = selectClasses(
     opts.classes ?? defaultClasses(node),
     node,
     opts.untypedGpuClasses ?? true,
   );
 
-  const gate = new LedgerGate(node, maxBypass);
   const polls = new PollGate(gate, pollers);
   const events = new EventEmitter<{ task: [TaskEvent] }>();
   const history = new TaskHistory(opts.maxTaskHistory ?? 10_000);
@@ -231,8 +274,8 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
 
   const wc = {
     nodeId,
-    gate,
-    pool: opts.pool,
+    gate: ledgerGate,
+    pool: shared,
     slotsForQueue: (q: string) => byQueue.get(q),
     // The history is a listener too: events are built when it keeps them or someone listens.
     listening: () => history.capacity > 0 || events.listenerCount('task') > 0,

@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { errorTypeChain, taskEnvVars } from '@taskfit/core';
 import type { Allocation, TaskState } from '@taskfit/core';
-import type { TaskPool } from '@taskfit/piscina-adapter';
+import type { SharedLedger } from '@taskfit/piscina-adapter';
 import { decodeTaskEnvelope } from '../shared/envelope.js';
 import type { TaskWireOptions } from '../shared/envelope.js';
 import { NUM_RETURNS_MISMATCH } from '../shared/failures.js';
@@ -61,10 +61,13 @@ export interface TaskEvent {
 /** @internal */
 export interface WrapContext {
   nodeId: string;
-  /** The machine's admission gate (its one ledger). */
-  gate: LedgerGate;
-  /** Run activity bodies in this pool (by export name) instead of inline. */
-  pool: TaskPool | undefined;
+  /** The machine's admission gate (its one ledger), for inline activity bodies. */
+  gate: LedgerGate | undefined;
+  /**
+   * With `createTaskWorkers({ pool })`: the pool's ledger, the machine's one. Activity bodies run
+   * in the pool (by export name), admitted by it.
+   */
+  pool: SharedLedger | undefined;
   slotsForQueue(queue: string): QueueSlots | undefined;
   /** Whether anyone listens to task events (else none are built). */
   listening(): boolean;
@@ -154,50 +157,67 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
     const stopKeepAlive = keepAlive(actx, hbMs);
     let allocation: Allocation | undefined;
     try {
-      if (slots !== undefined) allocation = await wc.gate.acquire(slots.request, actx.cancellationSignal);
-      if (allocation !== undefined) {
-        held.resources = allocation.resources;
-        if ((demand['GPU'] ?? 0) > 0) held.gpuIds = allocation.gpuIds;
-      }
-      emit('SUBMITTED_TO_WORKER', Date.now());
-      const gpuIds = allocation === undefined ? [] : [...allocation.gpuIds];
-      const envVars = taskEnvVars(
-        {
-          envVars: wire.envVars,
-          numCpus: demand['CPU'] ?? 0,
-          visibleDevices: (demand['GPU'] ?? 0) > 0 ? allocation?.visibleDevices : undefined,
-        },
-        process.env,
-      );
-      const tctx: TaskContext = {
-        taskId,
-        name: wire.name,
-        activityType,
-        attempt,
-        nodeId: wc.nodeId,
-        taskQueue: info.taskQueue,
-        resources: allocation?.resources ?? {},
-        gpuIds,
-        envVars,
-        // Built on first read: copying process.env costs more than a no-op activity.
-        get env() {
-          const env: Record<string, string> = {};
-          for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-          return Object.assign(env, envVars);
-        },
-        signal: actx.cancellationSignal,
-      };
-      emit('RUNNING', Date.now());
       let result: unknown;
-      try {
-        if (wc.pool === undefined) {
-          setTaskContext(actx, tctx);
-          result = await fn(...args);
-        } else {
-          result = await runInPool(wc.pool, activityType, wire, demand, args, actx.cancellationSignal);
+      if (wc.pool !== undefined) {
+        // One ledger: the pool admits the activity, with its children, in its one queue.
+        result = await runInPool(
+          wc.pool,
+          activityType,
+          wire,
+          demand,
+          args,
+          actx.cancellationSignal,
+          (resources, gpuIds) => {
+            held.resources = resources;
+            if ((demand['GPU'] ?? 0) > 0) held.gpuIds = gpuIds;
+            const now = Date.now();
+            emit('SUBMITTED_TO_WORKER', now);
+            emit('RUNNING', now);
+          },
+        ).catch((err: unknown) => {
+          throw convertError(err, wire, info.attempt, actx.cancellationSignal);
+        });
+      } else {
+        if (slots !== undefined) allocation = await wc.gate!.acquire(slots.request, actx.cancellationSignal);
+        if (allocation !== undefined) {
+          held.resources = allocation.resources;
+          if ((demand['GPU'] ?? 0) > 0) held.gpuIds = allocation.gpuIds;
         }
-      } catch (err) {
-        throw convertError(err, wire, info.attempt, actx.cancellationSignal);
+        emit('SUBMITTED_TO_WORKER', Date.now());
+        const gpuIds = allocation === undefined ? [] : [...allocation.gpuIds];
+        const envVars = taskEnvVars(
+          {
+            envVars: wire.envVars,
+            numCpus: demand['CPU'] ?? 0,
+            visibleDevices: (demand['GPU'] ?? 0) > 0 ? allocation?.visibleDevices : undefined,
+          },
+          process.env,
+        );
+        const tctx: TaskContext = {
+          taskId,
+          name: wire.name,
+          activityType,
+          attempt,
+          nodeId: wc.nodeId,
+          taskQueue: info.taskQueue,
+          resources: allocation?.resources ?? {},
+          gpuIds,
+          envVars,
+          // Built on first read: copying process.env costs more than a no-op activity.
+          get env() {
+            const env: Record<string, string> = {};
+            for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+            return Object.assign(env, envVars);
+          },
+          signal: actx.cancellationSignal,
+        };
+        emit('RUNNING', Date.now());
+        setTaskContext(actx, tctx);
+        try {
+          result = await fn(...args);
+        } catch (err) {
+          throw convertError(err, wire, info.attempt, actx.cancellationSignal);
+        }
       }
       if (wire.numReturns > 1 && (!Array.isArray(result) || result.length !== wire.numReturns)) {
         throw ApplicationFailure.create({
@@ -230,7 +250,7 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
       throw err;
     } finally {
       stopKeepAlive();
-      if (allocation !== undefined) wc.gate.release(allocation);
+      if (allocation !== undefined) wc.gate!.release(allocation);
     }
   };
   Object.defineProperty(wrapped, 'name', { value: activityType });
