@@ -1,0 +1,194 @@
+// runtimeEnv and _metadata: envVars (string → string), workingDir, and JSON-like data copied with
+// caps on depth and size (INPUT_LIMITS.maxJsonDepth, maxJsonValues), cycles and
+// prototype-polluting keys rejected.
+import type { RuntimeEnv } from '../types.js';
+import type { Issues, Path } from './internal.js';
+import { describe, isArray, isPlainObject, read, readList } from './internal.js';
+import { mapKeys, nonEmptyString, plainMap, stringMap } from './validate-common.js';
+import { INPUT_LIMITS } from '../limits.js';
+
+export function metadata(v: unknown, issues: Issues): Record<string, Record<string, unknown>> | undefined {
+  const path: Path = ['_metadata'];
+  const obj = plainMap(path, v, issues, 'an object of namespace → settings object');
+  if (obj === undefined) return undefined;
+  const before = issues.list.length;
+  const out: Record<string, Record<string, unknown>> = {};
+  const budget = jsonBudget(path);
+  for (const ns of mapKeys(path, obj, issues, 'namespaces')) {
+    const p = [...path, ns];
+    const inner = read(obj, ns);
+    if (inner === undefined) continue;
+    if (!isPlainObject(inner)) {
+      issues.add(p, 'invalid_type', (n) => `${n.p(p)} must be a settings object (got ${describe(inner)})`);
+      continue;
+    }
+    const copied = jsonLike(p, inner, issues, [], budget);
+    if (copied !== undefined) out[ns] = copied as Record<string, unknown>;
+  }
+  return issues.list.length === before ? out : undefined;
+}
+
+/** What a JSON-like option value (`runtimeEnv`'s extra fields together, or `_metadata`) may still hold. */
+interface JsonBudget {
+  readonly root: Path;
+  left: number;
+  spent: boolean;
+}
+
+function jsonBudget(root: Path): JsonBudget {
+  return { root, left: INPUT_LIMITS.maxJsonValues, spent: false };
+}
+
+/** Takes `n` values from the budget; past it, reports once (at the option) and answers false. */
+function spend(budget: JsonBudget, n: number, issues: Issues): boolean {
+  budget.left -= n;
+  if (budget.left >= 0) return true;
+  if (!budget.spent) {
+    budget.spent = true;
+    const p = budget.root;
+    issues.add(
+      p,
+      'invalid_value',
+      (nm) =>
+        `${nm.p(p)} is too large: more than ${INPUT_LIMITS.maxJsonValues} values (every key, item and leaf counts)`,
+    );
+  }
+  return false;
+}
+
+/**
+ * Copies a JSON-like value (null, boolean, string, finite number, array, plain object),
+ * reporting anything else. `undefined` object values are dropped; prototype-polluting keys are
+ * rejected; cycles, depth past `INPUT_LIMITS.maxJsonDepth` and more values than the
+ * option's budget (`INPUT_LIMITS.maxJsonValues`) are reported, and nothing past the budget
+ * is read (an array longer than what is left is not read at all).
+ */
+function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[], budget: JsonBudget): unknown {
+  if (!spend(budget, 1, issues)) return undefined;
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      if (Number.isFinite(v)) return v + 0;
+      issues.add(path, 'invalid_value', (n) => `${n.p(path)} must be a finite number (got ${describe(v)})`);
+      return undefined;
+    case 'object':
+      break;
+    default:
+      issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be JSON-like data (got ${describe(v)})`);
+      return undefined;
+  }
+  if (v === null) return null;
+  if (stack.includes(v)) {
+    issues.add(path, 'invalid_value', (n) => `${n.p(path)} must not contain a reference to itself (cycle)`);
+    return undefined;
+  }
+  if (stack.length >= INPUT_LIMITS.maxJsonDepth) {
+    issues.add(
+      path,
+      'invalid_value',
+      (n) => `${n.p(path)} is nested more than ${INPUT_LIMITS.maxJsonDepth} levels deep`,
+    );
+    return undefined;
+  }
+  stack.push(v);
+  try {
+    if (isArray(v)) {
+      const list = readList(v, budget.left);
+      if (list === undefined) {
+        issues.add(path, 'invalid_value', (n) => `${n.p(path)} cannot be read: reading its length threw an error`);
+        return undefined;
+      }
+      if (typeof list === 'number') {
+        spend(budget, list, issues);
+        return undefined;
+      }
+      const out: unknown[] = [];
+      for (let i = 0; i < list.length && !budget.spent; i++) {
+        const p = [...path, i];
+        const item = list[i];
+        if (item === undefined) {
+          issues.add(p, 'invalid_type', (n) => `${n.p(p)} must be JSON-like data (got undefined)`);
+          continue;
+        }
+        out.push(jsonLike(p, item, issues, stack, budget));
+      }
+      return out;
+    }
+    if (!isPlainObject(v)) {
+      issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be JSON-like data (got ${describe(v)})`);
+      return undefined;
+    }
+    const out: Record<string, unknown> = {};
+    const keys = mapKeys(path, v, issues, 'keys', { allowEmpty: true });
+    if (!spend(budget, keys.length, issues)) return undefined;
+    for (const k of keys) {
+      if (budget.spent) break;
+      const item = read(v, k);
+      if (item === undefined) continue;
+      const c = jsonLike([...path, k], item, issues, stack, budget);
+      if (c !== undefined) out[k] = c;
+    }
+    return out;
+  } finally {
+    stack.pop();
+  }
+}
+
+export function runtimeEnv(v: unknown, issues: Issues): RuntimeEnv | undefined {
+  const path: Path = ['runtimeEnv'];
+  const obj = plainMap(path, v, issues, 'an object such as { envVars: { NAME: "value" } }');
+  if (obj === undefined) return undefined;
+  const before = issues.list.length;
+  const out: RuntimeEnv = {};
+  const budget = jsonBudget(path);
+  for (const k of mapKeys(path, obj, issues, 'runtimeEnv fields')) {
+    const p = [...path, k];
+    const val = read(obj, k);
+    if (k === 'env_vars' || k === 'working_dir') {
+      const camel = k === 'env_vars' ? 'envVars' : 'workingDir';
+      issues.add(p, 'unknown_option', (n) =>
+        n.ray
+          ? `${n.p(p)} is not a runtime_env field here`
+          : `${n.p(p)} is Ray's spelling; did you mean ${n.p([...path, camel])}?`,
+      );
+      continue;
+    }
+    if (val === undefined) continue;
+    if (k === 'envVars') {
+      const ev = stringMap(
+        p,
+        val,
+        issues,
+        'environment variable name → string value',
+        (name, kp) => {
+          if (!name.includes('=') && !name.includes('\0')) return true;
+          issues.add(
+            kp,
+            'invalid_value',
+            (n) => `${n.p(kp)}: environment variable names must not contain '=' or NUL characters`,
+          );
+          return false;
+        },
+        (value, vp) => {
+          if (!value.includes('\0')) return true;
+          issues.add(
+            vp,
+            'invalid_value',
+            (n) => `${n.p(vp)}: environment variable values must not contain NUL characters`,
+          );
+          return false;
+        },
+      );
+      if (ev !== undefined) out.envVars = ev;
+    } else if (k === 'workingDir') {
+      const wd = nonEmptyString(p, val, issues);
+      if (wd !== undefined) out.workingDir = wd;
+    } else {
+      const c = jsonLike(p, val, issues, [], budget);
+      if (c !== undefined) out[k] = c;
+    }
+  }
+  return issues.list.length === before ? out : undefined;
+}

@@ -1,0 +1,140 @@
+// Labels: the labelSelector option and the match expressions of a nodeLabel scheduling strategy,
+// checked against Ray's label grammar (labels.ts).
+import type { LabelMatchExpression } from '../types.js';
+import type { Issues, Namer, Path } from './internal.js';
+import { describe, isArray, isPlainObject, orList, read, readList } from './internal.js';
+import { isLabelSelectorValue, isLabelValue, labelKeyProblem } from './labels.js';
+import { mapKeys, plainMap, stringMap, strategyFields } from './validate-common.js';
+import { INPUT_LIMITS } from '../limits.js';
+
+const LABEL_OPERATORS = ['in', 'notIn', 'exists', 'doesNotExist'] as const;
+
+const LABEL_OPERATORS_SNAKE: Readonly<Record<(typeof LABEL_OPERATORS)[number], string>> = {
+  in: 'in',
+  notIn: 'not_in',
+  exists: 'exists',
+  doesNotExist: 'does_not_exist',
+};
+
+export function labelSelector(v: unknown, issues: Issues): Record<string, string> | undefined {
+  return stringMap(
+    ['labelSelector'],
+    v,
+    issues,
+    'label key → selector value',
+    (k, p) => labelKey(k, p, issues),
+    (val, p) => {
+      if (isLabelSelectorValue(val)) return true;
+      issues.add(
+        p,
+        'invalid_value',
+        (n) =>
+          `${n.p(p)}: invalid label selector value ${describe(val)}; use "value", "!value", "in(a,b)" or "!in(a,b)", where each value is 63 characters or less, begins and ends with an alphanumeric character, with '-', '_', '.' and alphanumerics between`,
+      );
+      return false;
+    },
+  );
+}
+
+function labelKey(k: string, p: Path, issues: Issues): boolean {
+  const problem = labelKeyProblem(k);
+  if (problem === undefined) return true;
+  issues.add(p, 'invalid_value', (n) => `${n.p(p)}: invalid label key ${JSON.stringify(k)}: ${problem}`);
+  return false;
+}
+
+export function labelExpressions(
+  path: Path,
+  key: 'hard' | 'soft',
+  f: Map<string, unknown>,
+  issues: Issues,
+  required: boolean,
+): Record<string, LabelMatchExpression> | undefined {
+  const p = [...path, key];
+  const v = f.get(key);
+  if (v === undefined) {
+    if (required) {
+      issues.add(p, 'invalid_type', (n) => `${n.p(p)} is required: an object of label key → match expression`);
+    }
+    return undefined;
+  }
+  const obj = plainMap(p, v, issues, 'an object of label key → match expression');
+  if (obj === undefined) return undefined;
+  const before = issues.list.length;
+  const out: Record<string, LabelMatchExpression> = {};
+  for (const label of mapKeys(p, obj, issues, 'label keys')) {
+    const lp = [...p, label];
+    if (!labelKey(label, lp, issues)) continue;
+    const expr = labelExpression(lp, read(obj, label), issues);
+    if (expr !== undefined) out[label] = expr;
+  }
+  return issues.list.length === before ? out : undefined;
+}
+
+function labelExpression(path: Path, v: unknown, issues: Issues): LabelMatchExpression | undefined {
+  const ops = (n: Namer) => orList(LABEL_OPERATORS.map((o) => `'${n.lit(o, LABEL_OPERATORS_SNAKE[o])}'`));
+  if (!isPlainObject(v)) {
+    issues.add(
+      path,
+      'invalid_type',
+      (n) => `${n.p(path)} must be a match expression { operator: ${ops(n)}, values? } (got ${describe(v)})`,
+    );
+    return undefined;
+  }
+  const op = read(v, 'operator');
+  const opPath = [...path, 'operator'];
+  if (typeof op !== 'string' || !(LABEL_OPERATORS as readonly string[]).includes(op)) {
+    issues.add(
+      opPath,
+      typeof op === 'string' ? 'invalid_value' : 'invalid_type',
+      (n) => `${n.p(opPath)} must be ${ops(n)} (got ${describe(op)})`,
+    );
+    return undefined;
+  }
+  const withValues = op === 'in' || op === 'notIn';
+  const before = issues.list.length;
+  const f = strategyFields(path, v, withValues ? ['operator', 'values'] : ['operator'], issues);
+  if (!withValues) return issues.list.length === before ? { operator: op as 'exists' | 'doesNotExist' } : undefined;
+  const vp = [...path, 'values'];
+  const values = f.get('values');
+  if (!isArray(values)) {
+    issues.add(
+      vp,
+      'invalid_type',
+      (n) => `${n.p(vp)} must be a non-empty array of label values (got ${describe(values)})`,
+    );
+    return undefined;
+  }
+  const list = readList(values, INPUT_LIMITS.maxListItems);
+  if (!Array.isArray(list) || list.length === 0) {
+    issues.add(vp, 'invalid_value', (n) =>
+      list === undefined
+        ? `${n.p(vp)} cannot be read: reading its length threw an error`
+        : typeof list === 'number'
+          ? `${n.p(vp)} lists ${list} values; at most ${INPUT_LIMITS.maxListItems} are allowed`
+          : `${n.p(vp)} must be a non-empty array of label values (got [])`,
+    );
+    return undefined;
+  }
+  const out: string[] = [];
+  let ok = true;
+  for (let i = 0; i < list.length; i++) {
+    const ip = [...vp, i];
+    const item = list[i];
+    if (typeof item !== 'string') {
+      issues.add(ip, 'invalid_type', (n) => `${n.p(ip)} must be a label value string (got ${describe(item)})`);
+      ok = false;
+    } else if (!isLabelValue(item)) {
+      issues.add(
+        ip,
+        'invalid_value',
+        (n) =>
+          `${n.p(ip)}: invalid label value ${describe(item)}; it must be 63 characters or less, begin and end with an alphanumeric character, with '-', '_', '.' and alphanumerics between`,
+      );
+      ok = false;
+    } else {
+      out.push(item);
+    }
+  }
+  return ok ? { operator: op as 'in' | 'notIn', values: out } : undefined;
+}
