@@ -1,17 +1,35 @@
-// Building blocks of validateTaskOptions shared by the options' checks: scalars, user maps, and the
-// fields of a fixed-shape object. Each reports what it rejects to `issues` and returns the clean
-// value, or undefined when it found a problem.
-import type { Issues, Path } from './internal.js';
-import { closest, describe, isPlainObject, listKeys, read } from './internal.js';
+// Building blocks of validateTaskOptions shared by the options' checks: scalars, user maps, lists,
+// and the fields of a fixed-shape object. Each reports what it rejects to `issues` and returns the
+// clean value, or undefined when it found a problem.
+import type { TaskOptionsIssueCode } from '../errors.js';
 import { FORBIDDEN_KEYS } from '../resources/demand.js';
+import { INPUT_LIMITS } from '../limits.js';
+import type { Issues, Namer, Path } from './internal.js';
+import { closest, describe, isPlainObject, listKeys, read, readList } from './internal.js';
 
+/** Reports `<path> must be <rule> (got <v>)`, the shape of most messages. */
+export function mustBe(
+  issues: Issues,
+  path: Path,
+  code: TaskOptionsIssueCode,
+  rule: string | ((n: Namer) => string),
+  v: unknown,
+): void {
+  issues.add(
+    path,
+    code,
+    (n) => `${n.p(path)} must be ${typeof rule === 'string' ? rule : rule(n)} (got ${describe(v)})`,
+  );
+}
+
+/** A safe integer ≥ `min`; `rule` says so in the message. */
 export function integer(path: Path, v: unknown, issues: Issues, min: number, rule: string): number | undefined {
   if (typeof v !== 'number') {
-    issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
+    mustBe(issues, path, 'invalid_type', rule, v);
     return undefined;
   }
   if (!Number.isSafeInteger(v) || v < min) {
-    issues.add(path, 'invalid_value', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
+    mustBe(issues, path, 'invalid_value', rule, v);
     return undefined;
   }
   return v + 0;
@@ -19,7 +37,7 @@ export function integer(path: Path, v: unknown, issues: Issues, min: number, rul
 
 export function bool(path: Path, v: unknown, issues: Issues): boolean | undefined {
   if (typeof v !== 'boolean') {
-    issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be a boolean (got ${describe(v)})`);
+    mustBe(issues, path, 'invalid_type', 'a boolean', v);
     return undefined;
   }
   return v;
@@ -27,15 +45,39 @@ export function bool(path: Path, v: unknown, issues: Issues): boolean | undefine
 
 export function nonEmptyString(path: Path, v: unknown, issues: Issues): string | undefined {
   if (typeof v !== 'string') {
-    issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be a non-empty string (got ${describe(v)})`);
+    mustBe(issues, path, 'invalid_type', 'a non-empty string', v);
     return undefined;
   }
   if (v.length === 0) {
-    issues.add(path, 'invalid_value', (n) => `${n.p(path)} must be a non-empty string (got "")`);
+    mustBe(issues, path, 'invalid_value', 'a non-empty string', v);
     return undefined;
   }
   return v;
 }
+
+/**
+ * The items of a user array (each read once; see `readList`), or undefined after reporting at
+ * `path` an array whose length cannot be read or that lists more than `INPUT_LIMITS.maxListItems`
+ * `items` (a plural noun: "entries", "values").
+ */
+export function listItems(path: Path, v: unknown[], issues: Issues, items: string): unknown[] | undefined {
+  const list = readList(v, INPUT_LIMITS.maxListItems);
+  if (Array.isArray(list)) return list;
+  issues.add(path, 'invalid_value', (n) =>
+    list === undefined
+      ? lengthUnreadable(n, path)
+      : `${n.p(path)} lists ${list} ${items}; at most ${INPUT_LIMITS.maxListItems} are allowed`,
+  );
+  return undefined;
+}
+
+/** The message for an array whose length cannot be read (a throwing getter or proxy trap). */
+export function lengthUnreadable(n: Namer, path: Path): string {
+  return `${n.p(path)} cannot be read: reading its length threw an error`;
+}
+
+// ---------------------------------------------------------------------------------------
+// User maps
 
 /** Checks the keys of a user map; returns the keys that may be used. */
 export function mapKeys(
@@ -70,12 +112,38 @@ export function mapKeys(
 
 export function plainMap(path: Path, v: unknown, issues: Issues, shape: string): Record<string, unknown> | undefined {
   if (!isPlainObject(v)) {
-    issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be ${shape} (got ${describe(v)})`);
+    mustBe(issues, path, 'invalid_type', shape, v);
     return undefined;
   }
   return v;
 }
 
+/**
+ * Checks a user map, all or nothing: a plain object (else `path` must be `shape`) whose usable
+ * keys (`mapKeys`, naming them `what`) each go through `entry`, which reads the value itself (so a
+ * key rejected by its name is never read) and returns the clean value, or undefined to leave the
+ * key out. The clean copy, or undefined when any issue was found in the map.
+ */
+export function userMap<T>(
+  path: Path,
+  v: unknown,
+  issues: Issues,
+  shape: string,
+  what: string,
+  entry: (k: string, p: Path, obj: Record<string, unknown>) => T | undefined,
+): Record<string, T> | undefined {
+  const obj = plainMap(path, v, issues, shape);
+  if (obj === undefined) return undefined;
+  const before = issues.list.length;
+  const out: Record<string, T> = {};
+  for (const k of mapKeys(path, obj, issues, what)) {
+    const c = entry(k, [...path, k], obj);
+    if (c !== undefined) out[k] = c;
+  }
+  return issues.list.length === before ? out : undefined;
+}
+
+/** A user map of string → string; `checkKey` and `checkValue` report what they reject. */
 export function stringMap(
   path: Path,
   v: unknown,
@@ -84,23 +152,24 @@ export function stringMap(
   checkKey: (k: string, p: Path) => boolean,
   checkValue: (val: string, p: Path) => boolean,
 ): Record<string, string> | undefined {
-  const obj = plainMap(path, v, issues, `an object of ${what}`);
-  if (obj === undefined) return undefined;
-  const before = issues.list.length;
-  const out: Record<string, string> = {};
-  for (const k of mapKeys(path, obj, issues, 'keys')) {
-    const p = [...path, k];
-    if (!checkKey(k, p)) continue;
+  return userMap(path, v, issues, `an object of ${what}`, 'keys', (k, p, obj) => {
+    if (!checkKey(k, p)) return undefined;
     const val = read(obj, k);
     if (typeof val !== 'string') {
-      issues.add(p, 'invalid_type', (n) => `${n.p(p)} must be a string (got ${describe(val)})`);
-      continue;
+      mustBe(issues, p, 'invalid_type', 'a string', val);
+      return undefined;
     }
-    if (checkValue(val, p)) out[k] = val;
-  }
-  return issues.list.length === before ? out : undefined;
+    return checkValue(val, p) ? val : undefined;
+  });
 }
 
+// ---------------------------------------------------------------------------------------
+// Fixed-shape objects (scheduling strategies, label match expressions)
+
+/**
+ * The fields of a fixed-shape object that are set (not `undefined`); a field not in `allowed` is
+ * `unknown_option`, with the nearest allowed field suggested.
+ */
 export function strategyFields(
   path: Path,
   obj: Record<string, unknown>,

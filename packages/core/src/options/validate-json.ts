@@ -2,30 +2,76 @@
 // caps on depth and size (INPUT_LIMITS.maxJsonDepth, maxJsonValues), cycles and
 // prototype-polluting keys rejected.
 import type { RuntimeEnv } from '../types.js';
-import type { Issues, Path } from './internal.js';
-import { describe, isArray, isPlainObject, read, readList } from './internal.js';
-import { mapKeys, nonEmptyString, plainMap, stringMap } from './validate-common.js';
 import { INPUT_LIMITS } from '../limits.js';
+import type { Issues, Path } from './internal.js';
+import { isArray, isPlainObject, read, readList } from './internal.js';
+import { lengthUnreadable, mapKeys, mustBe, nonEmptyString, stringMap, userMap } from './validate-common.js';
 
+/** `runtimeEnv`: `envVars`, `workingDir`, and any other field as JSON-like data. */
+export function runtimeEnv(v: unknown, issues: Issues): RuntimeEnv | undefined {
+  const path: Path = ['runtimeEnv'];
+  const budget = jsonBudget(path);
+  return userMap<unknown>(
+    path,
+    v,
+    issues,
+    'an object such as { envVars: { NAME: "value" } }',
+    'runtimeEnv fields',
+    (k, p, obj) => {
+      const val = read(obj, k);
+      if (k === 'env_vars' || k === 'working_dir') {
+        const camel = k === 'env_vars' ? 'envVars' : 'workingDir';
+        issues.add(p, 'unknown_option', (n) =>
+          n.ray
+            ? `${n.p(p)} is not a runtime_env field here`
+            : `${n.p(p)} is Ray's spelling; did you mean ${n.p([...path, camel])}?`,
+        );
+        return undefined;
+      }
+      if (val === undefined) return undefined;
+      if (k === 'envVars') return envVars(p, val, issues);
+      if (k === 'workingDir') return nonEmptyString(p, val, issues);
+      return jsonLike(p, val, issues, [], budget);
+    },
+  );
+}
+
+function envVars(path: Path, v: unknown, issues: Issues): Record<string, string> | undefined {
+  return stringMap(
+    path,
+    v,
+    issues,
+    'environment variable name → string value',
+    (name, kp) => {
+      if (!name.includes('=') && !name.includes('\0')) return true;
+      issues.add(
+        kp,
+        'invalid_value',
+        (n) => `${n.p(kp)}: environment variable names must not contain '=' or NUL characters`,
+      );
+      return false;
+    },
+    (value, vp) => {
+      if (!value.includes('\0')) return true;
+      issues.add(vp, 'invalid_value', (n) => `${n.p(vp)}: environment variable values must not contain NUL characters`);
+      return false;
+    },
+  );
+}
+
+/** `_metadata`: namespace → settings object of JSON-like data. */
 export function metadata(v: unknown, issues: Issues): Record<string, Record<string, unknown>> | undefined {
   const path: Path = ['_metadata'];
-  const obj = plainMap(path, v, issues, 'an object of namespace → settings object');
-  if (obj === undefined) return undefined;
-  const before = issues.list.length;
-  const out: Record<string, Record<string, unknown>> = {};
   const budget = jsonBudget(path);
-  for (const ns of mapKeys(path, obj, issues, 'namespaces')) {
-    const p = [...path, ns];
+  return userMap(path, v, issues, 'an object of namespace → settings object', 'namespaces', (ns, p, obj) => {
     const inner = read(obj, ns);
-    if (inner === undefined) continue;
+    if (inner === undefined) return undefined;
     if (!isPlainObject(inner)) {
-      issues.add(p, 'invalid_type', (n) => `${n.p(p)} must be a settings object (got ${describe(inner)})`);
-      continue;
+      mustBe(issues, p, 'invalid_type', 'a settings object', inner);
+      return undefined;
     }
-    const copied = jsonLike(p, inner, issues, [], budget);
-    if (copied !== undefined) out[ns] = copied as Record<string, unknown>;
-  }
-  return issues.list.length === before ? out : undefined;
+    return jsonLike(p, inner, issues, [], budget) as Record<string, unknown> | undefined;
+  });
 }
 
 /** What a JSON-like option value (`runtimeEnv`'s extra fields together, or `_metadata`) may still hold. */
@@ -71,12 +117,12 @@ function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[], budge
       return v;
     case 'number':
       if (Number.isFinite(v)) return v + 0;
-      issues.add(path, 'invalid_value', (n) => `${n.p(path)} must be a finite number (got ${describe(v)})`);
+      mustBe(issues, path, 'invalid_value', 'a finite number', v);
       return undefined;
     case 'object':
       break;
     default:
-      issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be JSON-like data (got ${describe(v)})`);
+      mustBe(issues, path, 'invalid_type', 'JSON-like data', v);
       return undefined;
   }
   if (v === null) return null;
@@ -97,7 +143,7 @@ function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[], budge
     if (isArray(v)) {
       const list = readList(v, budget.left);
       if (list === undefined) {
-        issues.add(path, 'invalid_value', (n) => `${n.p(path)} cannot be read: reading its length threw an error`);
+        issues.add(path, 'invalid_value', (n) => lengthUnreadable(n, path));
         return undefined;
       }
       if (typeof list === 'number') {
@@ -109,7 +155,7 @@ function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[], budge
         const p = [...path, i];
         const item = list[i];
         if (item === undefined) {
-          issues.add(p, 'invalid_type', (n) => `${n.p(p)} must be JSON-like data (got undefined)`);
+          mustBe(issues, p, 'invalid_type', 'JSON-like data', item);
           continue;
         }
         out.push(jsonLike(p, item, issues, stack, budget));
@@ -117,7 +163,7 @@ function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[], budge
       return out;
     }
     if (!isPlainObject(v)) {
-      issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be JSON-like data (got ${describe(v)})`);
+      mustBe(issues, path, 'invalid_type', 'JSON-like data', v);
       return undefined;
     }
     const out: Record<string, unknown> = {};
@@ -134,61 +180,4 @@ function jsonLike(path: Path, v: unknown, issues: Issues, stack: object[], budge
   } finally {
     stack.pop();
   }
-}
-
-export function runtimeEnv(v: unknown, issues: Issues): RuntimeEnv | undefined {
-  const path: Path = ['runtimeEnv'];
-  const obj = plainMap(path, v, issues, 'an object such as { envVars: { NAME: "value" } }');
-  if (obj === undefined) return undefined;
-  const before = issues.list.length;
-  const out: RuntimeEnv = {};
-  const budget = jsonBudget(path);
-  for (const k of mapKeys(path, obj, issues, 'runtimeEnv fields')) {
-    const p = [...path, k];
-    const val = read(obj, k);
-    if (k === 'env_vars' || k === 'working_dir') {
-      const camel = k === 'env_vars' ? 'envVars' : 'workingDir';
-      issues.add(p, 'unknown_option', (n) =>
-        n.ray
-          ? `${n.p(p)} is not a runtime_env field here`
-          : `${n.p(p)} is Ray's spelling; did you mean ${n.p([...path, camel])}?`,
-      );
-      continue;
-    }
-    if (val === undefined) continue;
-    if (k === 'envVars') {
-      const ev = stringMap(
-        p,
-        val,
-        issues,
-        'environment variable name → string value',
-        (name, kp) => {
-          if (!name.includes('=') && !name.includes('\0')) return true;
-          issues.add(
-            kp,
-            'invalid_value',
-            (n) => `${n.p(kp)}: environment variable names must not contain '=' or NUL characters`,
-          );
-          return false;
-        },
-        (value, vp) => {
-          if (!value.includes('\0')) return true;
-          issues.add(
-            vp,
-            'invalid_value',
-            (n) => `${n.p(vp)}: environment variable values must not contain NUL characters`,
-          );
-          return false;
-        },
-      );
-      if (ev !== undefined) out.envVars = ev;
-    } else if (k === 'workingDir') {
-      const wd = nonEmptyString(p, val, issues);
-      if (wd !== undefined) out.workingDir = wd;
-    } else {
-      const c = jsonLike(p, val, issues, [], budget);
-      if (c !== undefined) out[k] = c;
-    }
-  }
-  return issues.list.length === before ? out : undefined;
 }

@@ -2,13 +2,11 @@
 // checked against Ray's label grammar (labels.ts).
 import type { LabelMatchExpression } from '../types.js';
 import type { Issues, Namer, Path } from './internal.js';
-import { describe, isArray, isPlainObject, orList, read, readList } from './internal.js';
+import { describe, isArray, isPlainObject, orList, read } from './internal.js';
 import { isLabelSelectorValue, isLabelValue, labelKeyProblem } from './labels.js';
-import { mapKeys, plainMap, stringMap, strategyFields } from './validate-common.js';
-import { INPUT_LIMITS } from '../limits.js';
+import { listItems, mustBe, stringMap, strategyFields, userMap } from './validate-common.js';
 
 const LABEL_OPERATORS = ['in', 'notIn', 'exists', 'doesNotExist'] as const;
-
 const LABEL_OPERATORS_SNAKE: Readonly<Record<(typeof LABEL_OPERATORS)[number], string>> = {
   in: 'in',
   notIn: 'not_in',
@@ -16,6 +14,7 @@ const LABEL_OPERATORS_SNAKE: Readonly<Record<(typeof LABEL_OPERATORS)[number], s
   doesNotExist: 'does_not_exist',
 };
 
+/** `labelSelector`: label key → selector value (`"v"`, `"!v"`, `"in(a,b)"`, `"!in(a,b)"`). */
 export function labelSelector(v: unknown, issues: Issues): Record<string, string> | undefined {
   return stringMap(
     ['labelSelector'],
@@ -43,6 +42,7 @@ function labelKey(k: string, p: Path, issues: Issues): boolean {
   return false;
 }
 
+/** The `hard` or `soft` side of a nodeLabel strategy: label key → match expression. */
 export function labelExpressions(
   path: Path,
   key: 'hard' | 'soft',
@@ -58,37 +58,21 @@ export function labelExpressions(
     }
     return undefined;
   }
-  const obj = plainMap(p, v, issues, 'an object of label key → match expression');
-  if (obj === undefined) return undefined;
-  const before = issues.list.length;
-  const out: Record<string, LabelMatchExpression> = {};
-  for (const label of mapKeys(p, obj, issues, 'label keys')) {
-    const lp = [...p, label];
-    if (!labelKey(label, lp, issues)) continue;
-    const expr = labelExpression(lp, read(obj, label), issues);
-    if (expr !== undefined) out[label] = expr;
-  }
-  return issues.list.length === before ? out : undefined;
+  return userMap(p, v, issues, 'an object of label key → match expression', 'label keys', (label, lp, obj) =>
+    labelKey(label, lp, issues) ? labelExpression(lp, read(obj, label), issues) : undefined,
+  );
 }
 
 function labelExpression(path: Path, v: unknown, issues: Issues): LabelMatchExpression | undefined {
   const ops = (n: Namer) => orList(LABEL_OPERATORS.map((o) => `'${n.lit(o, LABEL_OPERATORS_SNAKE[o])}'`));
   if (!isPlainObject(v)) {
-    issues.add(
-      path,
-      'invalid_type',
-      (n) => `${n.p(path)} must be a match expression { operator: ${ops(n)}, values? } (got ${describe(v)})`,
-    );
+    mustBe(issues, path, 'invalid_type', (n) => `a match expression { operator: ${ops(n)}, values? }`, v);
     return undefined;
   }
   const op = read(v, 'operator');
   const opPath = [...path, 'operator'];
   if (typeof op !== 'string' || !(LABEL_OPERATORS as readonly string[]).includes(op)) {
-    issues.add(
-      opPath,
-      typeof op === 'string' ? 'invalid_value' : 'invalid_type',
-      (n) => `${n.p(opPath)} must be ${ops(n)} (got ${describe(op)})`,
-    );
+    mustBe(issues, opPath, typeof op === 'string' ? 'invalid_value' : 'invalid_type', ops, op);
     return undefined;
   }
   const withValues = op === 'in' || op === 'notIn';
@@ -98,22 +82,13 @@ function labelExpression(path: Path, v: unknown, issues: Issues): LabelMatchExpr
   const vp = [...path, 'values'];
   const values = f.get('values');
   if (!isArray(values)) {
-    issues.add(
-      vp,
-      'invalid_type',
-      (n) => `${n.p(vp)} must be a non-empty array of label values (got ${describe(values)})`,
-    );
+    mustBe(issues, vp, 'invalid_type', 'a non-empty array of label values', values);
     return undefined;
   }
-  const list = readList(values, INPUT_LIMITS.maxListItems);
-  if (!Array.isArray(list) || list.length === 0) {
-    issues.add(vp, 'invalid_value', (n) =>
-      list === undefined
-        ? `${n.p(vp)} cannot be read: reading its length threw an error`
-        : typeof list === 'number'
-          ? `${n.p(vp)} lists ${list} values; at most ${INPUT_LIMITS.maxListItems} are allowed`
-          : `${n.p(vp)} must be a non-empty array of label values (got [])`,
-    );
+  const list = listItems(vp, values, issues, 'values');
+  if (list === undefined) return undefined;
+  if (list.length === 0) {
+    issues.add(vp, 'invalid_value', (n) => `${n.p(vp)} must be a non-empty array of label values (got [])`);
     return undefined;
   }
   const out: string[] = [];
@@ -122,7 +97,7 @@ function labelExpression(path: Path, v: unknown, issues: Issues): LabelMatchExpr
     const ip = [...vp, i];
     const item = list[i];
     if (typeof item !== 'string') {
-      issues.add(ip, 'invalid_type', (n) => `${n.p(ip)} must be a label value string (got ${describe(item)})`);
+      mustBe(issues, ip, 'invalid_type', 'a label value string', item);
       ok = false;
     } else if (!isLabelValue(item)) {
       issues.add(

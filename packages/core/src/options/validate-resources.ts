@@ -1,12 +1,12 @@
 // Quantities (numCpus, numGpus, memory) and the resources map: finite, ≥ 0, rounded to the resource
 // precision, within what the accounting holds, with Ray's unit-instance and accelerator rules and
 // its reserved resource names.
-import type { Issues, Namer, Path } from './internal.js';
-import { describe, orList, read } from './internal.js';
-import { mapKeys, plainMap } from './validate-common.js';
 import { hasOwn } from '../input.js';
 import { UNIT_INSTANCE_RESOURCES } from '../resources/demand.js';
 import { RESOURCE_UNIT_SCALING, maxQuantity, unitsOf } from '../resources/fixed-point.js';
+import type { Issues, Namer, Path } from './internal.js';
+import { describe, orList, read } from './internal.js';
+import { mustBe, userMap } from './validate-common.js';
 
 /** Keys of `resources` that taskfit reserves, with the option to use instead. */
 const RESERVED_RESOURCES: Readonly<Record<string, (n: Namer) => string>> = {
@@ -16,12 +16,10 @@ const RESERVED_RESOURCES: Readonly<Record<string, (n: Namer) => string>> = {
   object_store_memory: () => 'Ray reserves object_store_memory for actors; tasks cannot reserve it',
   bundle: () => 'it is reserved for placement-group bundles',
 };
-
 const ACCELERATOR_PREFIX = 'accelerator_type:';
 
 /** Ray's TPU chip configurations (`TPU_VALID_CHIP_OPTIONS`). */
 const TPU_CHIPS: readonly number[] = [1, 2, 4, 8];
-
 /** Accelerators whose cores Ray never shares between tasks (their managers reject fractions). */
 const WHOLE_ONLY: ReadonlySet<string> = new Set(['neuron_cores', 'HPU']);
 
@@ -37,11 +35,11 @@ export function quantity(path: Path, v: unknown, issues: Issues, scale: number, 
   const u = unitsOf(v, scale);
   switch (u) {
     case 'not_number':
-      issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
+      mustBe(issues, path, 'invalid_type', rule, v);
       return undefined;
     case 'not_finite':
     case 'negative':
-      issues.add(path, 'invalid_value', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
+      mustBe(issues, path, 'invalid_value', rule, v);
       return undefined;
     case 'too_large':
       issues.add(
@@ -74,14 +72,9 @@ export function quantity(path: Path, v: unknown, issues: Issues, scale: number, 
   return undefined;
 }
 
+/** `resources`: custom resource name → quantity, reserved names rejected. */
 export function resources(v: unknown, issues: Issues): Record<string, number> | undefined {
-  const path: Path = ['resources'];
-  const obj = plainMap(path, v, issues, 'an object of resource name → quantity');
-  if (obj === undefined) return undefined;
-  const out: Record<string, number> = {};
-  const before = issues.list.length;
-  for (const k of mapKeys(path, obj, issues, 'resource names')) {
-    const p = [...path, k];
+  return userMap(['resources'], v, issues, 'an object of resource name → quantity', 'resource names', (k, p, obj) => {
     const reserved = hasOwn(RESERVED_RESOURCES, k) ? RESERVED_RESOURCES[k] : undefined;
     if (reserved !== undefined) {
       issues.add(
@@ -89,7 +82,7 @@ export function resources(v: unknown, issues: Issues): Record<string, number> | 
         'invalid_value',
         (n) => `${n.p(p)}: ${JSON.stringify(k)} is a reserved resource name; ${reserved(n)}`,
       );
-      continue;
+      return undefined;
     }
     if (k.startsWith(ACCELERATOR_PREFIX)) {
       issues.add(
@@ -98,10 +91,8 @@ export function resources(v: unknown, issues: Issues): Record<string, number> | 
         (n) =>
           `${n.p(p)}: resource names starting with "${ACCELERATOR_PREFIX}" are reserved; use ${n.p(['acceleratorType'])} instead`,
       );
-      continue;
+      return undefined;
     }
-    const q = quantity(p, read(obj, k), issues, RESOURCE_UNIT_SCALING, k);
-    if (q !== undefined) out[k] = q;
-  }
-  return issues.list.length === before ? out : undefined;
+    return quantity(p, read(obj, k), issues, RESOURCE_UNIT_SCALING, k);
+  });
 }

@@ -2,9 +2,9 @@
 // class's name is read once, here, and recorded for matching (retry.ts).
 import type { ErrorMatcher } from '../types.js';
 import type { Issues, Path } from './internal.js';
-import { describe, isArray, read, readList } from './internal.js';
+import { describe, isArray, read } from './internal.js';
 import { recordErrorClassName, recordedErrorClassName } from './retry.js';
-import { INPUT_LIMITS } from '../limits.js';
+import { listItems, mustBe } from './validate-common.js';
 
 /** Whether `f` is a class whose prototype chain reaches `Error` (in any realm). */
 export function isErrorClass(f: unknown): boolean {
@@ -30,21 +30,13 @@ export function isErrorClass(f: unknown): boolean {
 
 export function retryExceptions(v: unknown, issues: Issues): boolean | ErrorMatcher[] | undefined {
   const path: Path = ['retryExceptions'];
-  const rule = 'true, false, or an array of error classes and error names';
   if (typeof v === 'boolean') return v;
   if (!isArray(v)) {
-    issues.add(path, 'invalid_type', (n) => `${n.p(path)} must be ${rule} (got ${describe(v)})`);
+    mustBe(issues, path, 'invalid_type', 'true, false, or an array of error classes and error names', v);
     return undefined;
   }
-  const list = readList(v, INPUT_LIMITS.maxListItems);
-  if (!Array.isArray(list)) {
-    issues.add(path, 'invalid_value', (n) =>
-      list === undefined
-        ? `${n.p(path)} cannot be read: reading its length threw an error`
-        : `${n.p(path)} lists ${list} entries; at most ${INPUT_LIMITS.maxListItems} are allowed`,
-    );
-    return undefined;
-  }
+  const list = listItems(path, v, issues, 'entries');
+  if (list === undefined) return undefined;
   const out: ErrorMatcher[] = [];
   const before = issues.list.length;
   list.forEach((item, i) => {

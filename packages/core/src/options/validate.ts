@@ -5,13 +5,13 @@ import type { Path, PendingIssue } from './internal.js';
 import { Issues, camelNamer, describe, isPlainObject, optionKeys, read, throwIssues } from './internal.js';
 import { isOptionName, unknownOptionMessage } from './names.js';
 import type { OptionName } from './names.js';
-import { bool, integer, nonEmptyString } from './validate-common.js';
+import { RESOURCE_UNIT_SCALING } from '../resources/fixed-point.js';
+import { bool, integer, mustBe, nonEmptyString } from './validate-common.js';
 import { metadata, runtimeEnv } from './validate-json.js';
 import { labelSelector } from './validate-labels.js';
 import { quantity, resources } from './validate-resources.js';
 import { retryExceptions } from './validate-retry.js';
 import { schedulingStrategy } from './validate-strategy.js';
-import { RESOURCE_UNIT_SCALING } from '../resources/fixed-point.js';
 
 /** Runs every check; returns the cleaned copy and the issues found. */
 export function checkTaskOptions(
@@ -148,11 +148,15 @@ function numReturns(v: unknown, issues: Issues): number | 'streaming' | undefine
   const rule = `a non-negative integer or 'streaming'`;
   if (typeof v === 'string') {
     if (v === 'streaming') return v;
-    issues.add(path, 'invalid_value', (n) =>
-      v === 'dynamic'
-        ? `${n.p(path)} must be ${rule}: Ray's 'dynamic' is not supported, use 'streaming' (got "dynamic")`
-        : `${n.p(path)} must be ${rule} (got ${describe(v)})`,
-    );
+    if (v === 'dynamic') {
+      issues.add(
+        path,
+        'invalid_value',
+        (n) => `${n.p(path)} must be ${rule}: Ray's 'dynamic' is not supported, use 'streaming' (got "dynamic")`,
+      );
+    } else {
+      mustBe(issues, path, 'invalid_value', rule, v);
+    }
     return undefined;
   }
   return integer(path, v, issues, 0, rule);
