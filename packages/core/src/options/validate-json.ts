@@ -2,9 +2,11 @@
 // caps on depth and size (INPUT_LIMITS.maxJsonDepth, maxJsonValues), cycles and
 // prototype-polluting keys rejected.
 import type { RuntimeEnv } from '../types.js';
+import { own } from '../input.js';
 import { INPUT_LIMITS } from '../limits.js';
 import type { Issues, Path } from './internal.js';
 import { isArray, isPlainObject, read, readList } from './internal.js';
+import { RUNTIME_ENV_TO_CAMEL } from './names.js';
 import { lengthUnreadable, mapKeys, mustBe, nonEmptyString, stringMap, userMap } from './validate-common.js';
 
 /** `runtimeEnv`: `envVars`, `workingDir`, and any other field as JSON-like data. */
@@ -19,8 +21,8 @@ export function runtimeEnv(v: unknown, issues: Issues): RuntimeEnv | undefined {
     'runtimeEnv fields',
     (k, p, obj) => {
       const val = read(obj, k);
-      if (k === 'env_vars' || k === 'working_dir') {
-        const camel = k === 'env_vars' ? 'envVars' : 'workingDir';
+      const camel = own(RUNTIME_ENV_TO_CAMEL, k);
+      if (camel !== undefined) {
         issues.add(p, 'unknown_option', (n) =>
           n.ray
             ? `${n.p(p)} is not a runtime_env field here`

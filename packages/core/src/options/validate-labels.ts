@@ -3,16 +3,10 @@
 import type { LabelMatchExpression } from '../types.js';
 import type { Issues, Namer, Path } from './internal.js';
 import { describe, isArray, isPlainObject, orList, read } from './internal.js';
+import { hasOwn } from '../input.js';
 import { isLabelSelectorValue, isLabelValue, labelKeyProblem } from './labels.js';
+import { OPERATOR_TO_SNAKE } from './names.js';
 import { listItems, mustBe, stringMap, strategyFields, userMap } from './validate-common.js';
-
-const LABEL_OPERATORS = ['in', 'notIn', 'exists', 'doesNotExist'] as const;
-const LABEL_OPERATORS_SNAKE: Readonly<Record<(typeof LABEL_OPERATORS)[number], string>> = {
-  in: 'in',
-  notIn: 'not_in',
-  exists: 'exists',
-  doesNotExist: 'does_not_exist',
-};
 
 /** `labelSelector`: label key → selector value (`"v"`, `"!v"`, `"in(a,b)"`, `"!in(a,b)"`). */
 export function labelSelector(v: unknown, issues: Issues): Record<string, string> | undefined {
@@ -64,14 +58,14 @@ export function labelExpressions(
 }
 
 function labelExpression(path: Path, v: unknown, issues: Issues): LabelMatchExpression | undefined {
-  const ops = (n: Namer) => orList(LABEL_OPERATORS.map((o) => `'${n.lit(o, LABEL_OPERATORS_SNAKE[o])}'`));
+  const ops = (n: Namer) => orList(Object.entries(OPERATOR_TO_SNAKE).map(([o, snake]) => `'${n.lit(o, snake)}'`));
   if (!isPlainObject(v)) {
     mustBe(issues, path, 'invalid_type', (n) => `a match expression { operator: ${ops(n)}, values? }`, v);
     return undefined;
   }
   const op = read(v, 'operator');
   const opPath = [...path, 'operator'];
-  if (typeof op !== 'string' || !(LABEL_OPERATORS as readonly string[]).includes(op)) {
+  if (typeof op !== 'string' || !hasOwn(OPERATOR_TO_SNAKE, op)) {
     mustBe(issues, opPath, typeof op === 'string' ? 'invalid_value' : 'invalid_type', ops, op);
     return undefined;
   }

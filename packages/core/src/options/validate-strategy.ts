@@ -12,19 +12,15 @@ import { own } from '../input.js';
 import { PlacementGroup } from '../resources/placement-group.js';
 import type { Namer, Path } from './internal.js';
 import { Issues, camelNamer, describe, isArray, isPlainObject, orList, read, throwIssues } from './internal.js';
+import { STRATEGY_TYPE_TO_SNAKE } from './names.js';
 import { bool, integer, mapKeys, mustBe, nonEmptyString, strategyFields } from './validate-common.js';
 import { labelExpressions } from './validate-labels.js';
 
 const STRATEGY_STRINGS = ['DEFAULT', 'SPREAD'] as const;
-const STRATEGY_TYPES = ['nodeAffinity', 'placementGroup', 'nodeLabel'] as const;
-const STRATEGY_TYPES_SNAKE: Readonly<Record<(typeof STRATEGY_TYPES)[number], string>> = {
-  nodeAffinity: 'node_affinity',
-  placementGroup: 'placement_group',
-  nodeLabel: 'node_label',
-};
 
 /** `'nodeAffinity', 'placementGroup' or 'nodeLabel'`, in the current spelling. */
-const strategyTypes = (n: Namer): string => orList(STRATEGY_TYPES.map((t) => `'${n.lit(t, STRATEGY_TYPES_SNAKE[t])}'`));
+const strategyTypes = (n: Namer): string =>
+  orList(Object.entries(STRATEGY_TYPE_TO_SNAKE).map(([t, snake]) => `'${n.lit(t, snake)}'`));
 
 /**
  * Strategy objects validation produced: frozen (deeply; a PlacementGroup handle aside, whose id
