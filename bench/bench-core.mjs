@@ -1,6 +1,7 @@
-// Benchmarks of @taskfit/core accounting and scheduling (built package: run `npx tsc -b packages/core` first).
+// Benchmarks of @taskfit/core accounting, scheduling and option validation (built package: run
+// `npx tsc -b packages/core` first).
 // Prints a markdown table. Numbers are machine-dependent; BENCHMARKS.md records them with the machine.
-import { Cluster, NodeResources, compileDemand } from '@taskfit/core';
+import { Cluster, NodeResources, compileDemand, remote, validateTaskOptions } from '@taskfit/core';
 import os from 'node:os';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -194,6 +195,56 @@ for (const size of sizes) {
         },
         quick ? 100 : 500,
       ),
+    ),
+    '',
+  ]);
+}
+
+// 4. option validation: validateTaskOptions on definitions, and .options() (validate + merge + resolve)
+{
+  const typical = {
+    numCpus: 1,
+    numGpus: 0.5,
+    memory: 2 ** 30,
+    maxRetries: 3,
+    retryExceptions: [TypeError, 'TimeoutError'],
+    runtimeEnv: { envVars: { MODEL: 'small', PATH: '${PATH}:/opt/bin' }, config: { batch: 32, tags: ['a', 'b'] } },
+    schedulingStrategy: 'SPREAD',
+    _metadata: { 'taskfit.io/retry': { backoffMs: 100 } },
+  };
+  const placed = {
+    numCpus: 2,
+    resources: { licence: 1, TPU: 4 },
+    labelSelector: { region: 'in(us-west1,us-east1)', tier: '!spot' },
+    schedulingStrategy: {
+      type: 'nodeLabel',
+      hard: { 'ray.io/accelerator-type': { operator: 'in', values: ['H100', 'A100'] } },
+      soft: { spot: { operator: 'doesNotExist' } },
+    },
+  };
+  for (const [label, input] of [
+    ['`{numCpus: 1}`', { numCpus: 1 }],
+    ['typical definition (quantities, retries, runtimeEnv, _metadata)', typical],
+    ['resources, labelSelector, nodeLabel strategy', placed],
+  ]) {
+    rows.push([
+      `validateTaskOptions, ${label}`,
+      fmtRate(
+        rate((n) => {
+          for (let i = 0; i < n; i++) validateTaskOptions(input);
+        }),
+      ),
+      '',
+    ]);
+  }
+  const fn = remote((x) => x, typical);
+  const override = { numGpus: 1, maxRetries: 0 };
+  rows.push([
+    '`.options({numGpus: 1, maxRetries: 0})` on a typical definition',
+    fmtRate(
+      rate((n) => {
+        for (let i = 0; i < n; i++) fn.options(override);
+      }),
     ),
     '',
   ]);

@@ -35,13 +35,14 @@ const ENTRY_EXPORTS: Record<string, string[]> = {
     'NodeResources',
     'Cluster',
     'RESOURCE_UNIT_SCALING',
+    'TaskTimeoutError',
   ],
   '@taskfit/core/node': ['detectNodeResources'],
   '@taskfit/piscina-adapter': ['TaskPool'],
   '@taskfit/piscina-adapter/worker': ['getTaskContext'],
-  '@taskfit/temporal-adapter': [],
-  '@taskfit/temporal-adapter/workflow': ['remoteActivity'],
-  '@taskfit/temporal-adapter/worker': ['createTaskWorkers'],
+  '@taskfit/temporal-adapter': ['TaskTimeoutError'],
+  '@taskfit/temporal-adapter/workflow': ['remoteActivity', 'TaskTimeoutError'],
+  '@taskfit/temporal-adapter/worker': ['createTaskWorkers', 'TaskTimeoutError'],
   '@taskfit/dashboard': ['serveDashboard', 'registerMetrics'],
 };
 
@@ -186,6 +187,10 @@ describe('installed into a fresh project', () => {
       `const { remote, validateTaskOptions, TaskOptionsError } = await import('@taskfit/core');\n` +
       `const rf = remote((x) => x, { numGpus: 0.5 }).options({ numCpus: 2 });\n` +
       `let code = null; try { validateTaskOptions({ num_gpus: 1 }); } catch (e) { code = e instanceof TaskOptionsError ? e.code : String(e); }\n` +
+      // TaskTimeoutError is core's class, re-exported by every entry point of the Temporal adapter.
+      `const adapterEntries = ['@taskfit/temporal-adapter', '@taskfit/temporal-adapter/workflow', '@taskfit/temporal-adapter/worker'];\n` +
+      `const coreTimeout = (await import('@taskfit/core')).TaskTimeoutError;\n` +
+      `let timeoutErrorIsCores = true; for (const s of adapterEntries) if ((await import(s)).TaskTimeoutError !== coreTimeout) timeoutErrorIsCores = false;\n` +
       // The dashboard serves its page (plain files shipped in assets/) from the installed package.
       `const { serveDashboard } = await import('@taskfit/dashboard');\n` +
       `const d = await serveDashboard({ port: 0 });\n` +
@@ -193,10 +198,17 @@ describe('installed into a fresh project', () => {
       `const js = (await fetch(new URL('/app.js', d.url))).status;\n` +
       `await d.close();\n` +
       `const dashboard = page.includes('<title>taskfit dashboard</title>') && js === 200;\n` +
-      `console.log(JSON.stringify({ missing, numCpus: rf.taskOptions.numCpus, numGpus: rf.taskOptions.numGpus, code, dashboard }));\n`;
+      `console.log(JSON.stringify({ missing, numCpus: rf.taskOptions.numCpus, numGpus: rf.taskOptions.numGpus, code, dashboard, timeoutErrorIsCores }));\n`;
     await writeFile(path.join(app, 'check.mjs'), script);
     const out = JSON.parse(await sh(process.execPath, ['check.mjs'], app)) as Record<string, unknown>;
-    expect(out).toEqual({ missing: [], numCpus: 2, numGpus: 0.5, code: 'unknown_option', dashboard: true });
+    expect(out).toEqual({
+      missing: [],
+      numCpus: 2,
+      numGpus: 0.5,
+      code: 'unknown_option',
+      dashboard: true,
+      timeoutErrorIsCores: true,
+    });
   });
 
   it.each(['nodenext', 'bundler'] as const)('type-checks from TypeScript with moduleResolution %s', async (mode) => {
@@ -236,8 +248,10 @@ describe('installed into a fresh project', () => {
         `import { TaskPool } from '@taskfit/piscina-adapter';`,
         `import { getTaskContext } from '@taskfit/piscina-adapter/worker';`,
         `import * as temporal from '@taskfit/temporal-adapter';`,
-        `import { remoteActivity } from '@taskfit/temporal-adapter/workflow';`,
+        `import { remoteActivity, TaskTimeoutError } from '@taskfit/temporal-adapter/workflow';`,
+        `import type { TaskTimeoutType } from '@taskfit/temporal-adapter/workflow';`,
         `import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';`,
+        `import { TaskTimeoutError as CoreTaskTimeoutError, type TaskFailure } from '@taskfit/core';`,
         `import { serveDashboard, registerMetrics } from '@taskfit/dashboard';`,
         `import type { Dashboard } from '@taskfit/dashboard';`,
         `const pool = new TaskPool({ filename: 'tasks.mjs', resources: { CPU: 1 } });`,
@@ -251,9 +265,12 @@ describe('installed into a fresh project', () => {
         `const node = new NodeResources({ CPU: 4, GPU: 1 });`,
         `const err: unknown = new Error('x');`,
         `if (err instanceof TaskOptionsError) console.log(err.code, err.issues.length);`,
+        `const timeoutType: TaskTimeoutType = 'START_TO_CLOSE';`,
+        `const timedOut: TaskFailure = new TaskTimeoutError('t', 1, timeoutType, 'late', { taskQueue: 'q' });`,
+        `const sameClass: typeof CoreTaskTimeoutError = TaskTimeoutError;`,
         `// @ts-expect-error numGpus must be a number`,
         `const bad: TaskOptions = { numGpus: 'one' };`,
-        `export const used = [demand, resolved, node, bad, detectNodeResources, TaskPool, getTaskContext, temporal, remoteActivity, createTaskWorkers, dashboard, registerMetrics];`,
+        `export const used = [demand, resolved, node, bad, timedOut, sameClass, detectNodeResources, TaskPool, getTaskContext, temporal, remoteActivity, createTaskWorkers, dashboard, registerMetrics];`,
         ``,
       ].join('\n'),
     );

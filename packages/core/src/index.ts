@@ -19,8 +19,15 @@ export type {
   TaskState,
   ValidationContext,
 } from './types.js';
-export { TaskError, TaskFailure, WorkerCrashedError, TaskCancelledError, InfeasibleTaskError } from './task-errors.js';
-export type { SystemFailureKind } from './task-errors.js';
+export {
+  TaskError,
+  TaskFailure,
+  WorkerCrashedError,
+  TaskCancelledError,
+  InfeasibleTaskError,
+  TaskTimeoutError,
+} from './task-errors.js';
+export type { SystemFailureKind, TaskTimeoutType } from './task-errors.js';
 
 // Options model: validation, merge, defaults, demand, Ray spelling, remote().
 export { validateTaskOptions } from './options/validate.js';

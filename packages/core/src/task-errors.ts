@@ -17,6 +17,7 @@ const TASK_ERROR = Symbol.for('taskfit.TaskError');
 const SYSTEM_ERROR = Symbol.for('taskfit.WorkerCrashedError');
 const CANCELLED = Symbol.for('taskfit.TaskCancelledError');
 const INFEASIBLE = Symbol.for('taskfit.InfeasibleTaskError');
+const TIMEOUT = Symbol.for('taskfit.TaskTimeoutError');
 
 /** Base of every executor error: carries the task id and how many attempts were made. */
 export abstract class TaskFailure extends Error {
@@ -106,5 +107,48 @@ export class InfeasibleTaskError extends TaskFailure {
   static override [Symbol.hasInstance] = brandClass(INFEASIBLE);
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), reason: this.reason };
+  }
+}
+
+/**
+ * Which timeout a task ran out of (Temporal's names for them):
+ * - `SCHEDULE_TO_START`: no worker serving the task started it in time;
+ * - `START_TO_CLOSE`: an attempt ran longer than it may;
+ * - `SCHEDULE_TO_CLOSE`: the task as a whole, retries and waits included, took longer than it may;
+ * - `HEARTBEAT`: a running attempt stopped reporting progress. Executors report that as a lost
+ *   worker ({@link WorkerCrashedError}, `kind: 'worker_lost'`), not as a {@link TaskTimeoutError}.
+ */
+export type TaskTimeoutType = 'SCHEDULE_TO_START' | 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT';
+
+/**
+ * The task ran out of one of its timeouts (other than a lost worker, which is a
+ * {@link WorkerCrashedError}); `timeoutType` names it, and `taskQueue` is where the task was routed,
+ * when the executor has queues (the Temporal adapter raises it for the timeouts set in
+ * `_metadata['temporal.io/activity']`).
+ *
+ * `attempts` counts the attempts that started, as far as the executor knows them: where it cannot
+ * know how many ran before the timeout (Temporal reports no count with a `SCHEDULE_TO_CLOSE`, or
+ * with a `SCHEDULE_TO_START` of a retry), it is the number known to have run (a lower bound).
+ */
+export class TaskTimeoutError extends TaskFailure {
+  override readonly name = 'TaskTimeoutError';
+  readonly timeoutType: TaskTimeoutType;
+  /** The task queue the task was routed to, when known. */
+  readonly taskQueue: string | undefined;
+  constructor(
+    taskId: string,
+    attempts: number,
+    timeoutType: TaskTimeoutType,
+    message: string,
+    options?: { cause?: unknown; taskQueue?: string | undefined },
+  ) {
+    super(`task ${taskId} timed out (${timeoutType}): ${message}`, taskId, attempts, options);
+    this.timeoutType = timeoutType;
+    this.taskQueue = options?.taskQueue;
+    Object.defineProperty(this, TIMEOUT, { value: true });
+  }
+  static override [Symbol.hasInstance] = brandClass(TIMEOUT);
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), timeoutType: this.timeoutType, taskQueue: this.taskQueue };
   }
 }

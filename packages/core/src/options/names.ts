@@ -25,6 +25,31 @@ export const CAMEL_TO_SNAKE = {
 
 export type OptionName = keyof typeof CAMEL_TO_SNAKE;
 
+/** Scheduling-strategy types, taskfit's spelling → Ray's. */
+export const STRATEGY_TYPE_TO_SNAKE: Readonly<Record<string, string>> = {
+  nodeAffinity: 'node_affinity',
+  placementGroup: 'placement_group',
+  nodeLabel: 'node_label',
+};
+
+/** Operators of a node-label match expression, taskfit's spelling → Ray's. */
+export const OPERATOR_TO_SNAKE: Readonly<Record<string, string>> = {
+  in: 'in',
+  notIn: 'not_in',
+  exists: 'exists',
+  doesNotExist: 'does_not_exist',
+};
+
+/** The `runtimeEnv` fields Ray spells differently: taskfit's spelling → Ray's, and back. */
+export const RUNTIME_ENV_TO_SNAKE: Readonly<Record<string, string>> = {
+  envVars: 'env_vars',
+  workingDir: 'working_dir',
+};
+export const RUNTIME_ENV_TO_CAMEL: Readonly<Record<string, string>> = {
+  env_vars: 'envVars',
+  working_dir: 'workingDir',
+};
+
 export const OPTION_NAMES = Object.keys(CAMEL_TO_SNAKE) as OptionName[];
 
 export const SNAKE_TO_CAMEL: Readonly<Record<string, OptionName>> = Object.fromEntries(

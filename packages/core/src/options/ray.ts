@@ -4,20 +4,21 @@ import { formatPath } from '../errors.js';
 import { hasOwn, own } from '../input.js';
 import type { Namer, Path, PendingIssue } from './internal.js';
 import { Issues, describe, isPlainObject, listKeys, optionKeys, ownKeys, put, read, throwIssues } from './internal.js';
-import { CAMEL_TO_SNAKE, SNAKE_TO_CAMEL, isOptionName, unknownOptionMessage } from './names.js';
+import {
+  CAMEL_TO_SNAKE,
+  OPERATOR_TO_SNAKE,
+  RUNTIME_ENV_TO_CAMEL,
+  RUNTIME_ENV_TO_SNAKE,
+  SNAKE_TO_CAMEL,
+  STRATEGY_TYPE_TO_SNAKE,
+  isOptionName,
+  unknownOptionMessage,
+} from './names.js';
 import { checkTaskOptions, validateTaskOptions } from './validate.js';
 
 /** Ray's spelling of a task-options object, as plain JSON-like data (see {@link toRayOptions}). */
 export type RayTaskOptions = Record<string, unknown>;
 
-const RUNTIME_ENV_TO_SNAKE: Readonly<Record<string, string>> = { envVars: 'env_vars', workingDir: 'working_dir' };
-const RUNTIME_ENV_TO_CAMEL: Readonly<Record<string, string>> = { env_vars: 'envVars', working_dir: 'workingDir' };
-
-const STRATEGY_TYPE_TO_SNAKE: Readonly<Record<string, string>> = {
-  nodeAffinity: 'node_affinity',
-  placementGroup: 'placement_group',
-  nodeLabel: 'node_label',
-};
 const STRATEGY_TYPE_TO_CAMEL: Readonly<Record<string, string>> = invert(STRATEGY_TYPE_TO_SNAKE);
 
 const STRATEGY_FIELD_TO_SNAKE: Readonly<Record<string, string>> = {
@@ -33,12 +34,6 @@ const STRATEGY_FIELD_TO_SNAKE: Readonly<Record<string, string>> = {
 };
 const STRATEGY_FIELD_TO_CAMEL: Readonly<Record<string, string>> = invert(STRATEGY_FIELD_TO_SNAKE);
 
-const OPERATOR_TO_SNAKE: Readonly<Record<string, string>> = {
-  in: 'in',
-  notIn: 'not_in',
-  exists: 'exists',
-  doesNotExist: 'does_not_exist',
-};
 const OPERATOR_TO_CAMEL: Readonly<Record<string, string>> = invert(OPERATOR_TO_SNAKE);
 
 function invert(m: Readonly<Record<string, string>>): Record<string, string> {

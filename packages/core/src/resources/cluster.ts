@@ -1,5 +1,5 @@
 import { describe, fieldsOf, own, read } from '../input.js';
-import { validateSchedulingStrategy } from '../options/validate.js';
+import { validateSchedulingStrategy } from '../options/validate-strategy.js';
 import type {
   LabelMatchExpression,
   NodeAffinityStrategy,

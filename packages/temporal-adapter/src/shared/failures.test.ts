@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import type { TimeoutType as TimeoutTypeT } from '@temporalio/common';
-import { InfeasibleTaskError, WorkerCrashedError } from '@taskfit/core';
+import { InfeasibleTaskError, TaskTimeoutError as CoreTaskTimeoutError, WorkerCrashedError } from '@taskfit/core';
 import { TaskTimeoutError } from './errors.js';
 import { toTaskFailure } from './failures.js';
 import { explainTimeout } from './timeouts.js';
@@ -43,6 +43,10 @@ describe('toTaskFailure', () => {
     const wrapped = Object.assign(new Error('workflow failed'), { cause: activityFailure(crash) });
     expect(toTaskFailure(wrapped)).toMatchObject({ name: 'WorkerCrashedError', kind: 'worker_exit', attempts: 1 });
     expect(toTaskFailure(new Error('no activity here'))).toBeUndefined();
+  });
+
+  it("raises core's TaskTimeoutError (the adapter re-exports it)", () => {
+    expect(TaskTimeoutError).toBe(CoreTaskTimeoutError);
   });
 
   it('a bare timeout (plain proxyActivities): only HEARTBEAT is a lost worker; the others name the timeout', () => {
