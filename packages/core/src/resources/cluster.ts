@@ -14,7 +14,9 @@ import { Columns } from './columns.js';
 import { AllocationError } from './errors.js';
 import { RESOURCE_UNIT_SCALING, scaleOf } from './fixed-point.js';
 import { matchesExpressions, matchesTerms, parseLabelSelector, type LabelSelector, type LabelTerm } from './labels.js';
-import { Allocation, NodeResources, ResourceLedger, fmt } from './node-resources.js';
+import { Allocation } from './allocation.js';
+import { ResourceLedger, fmt } from './ledger.js';
+import { NodeResources } from './node-resources.js';
 import {
   PlacementGroup,
   type PlacementGroupState,
