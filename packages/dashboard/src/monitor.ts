@@ -114,7 +114,7 @@ function count<K>(m: Map<string, Map<string, Map<K, number>>>, source: string, n
 }
 
 /** Display name of an event: the name, else the activity type. */
-export function displayName(e: DashboardTaskEvent): string {
+function displayName(e: DashboardTaskEvent): string {
   return e.name ?? e.activityType ?? 'task';
 }
 
