@@ -58,8 +58,10 @@ export { UNIT_INSTANCE_RESOURCES, ResourceRequest, compileDemand } from './resou
 export type { ResourceDemand } from './resources/demand.js';
 export { AllocationError } from './resources/errors.js';
 export type { AllocationErrorCode } from './resources/errors.js';
-export { Allocation, NodeResources } from './resources/node-resources.js';
-export type { AllocationData, InstanceShare, NodeResourcesOptions } from './resources/node-resources.js';
+export { Allocation } from './resources/allocation.js';
+export type { AllocationData, InstanceShare } from './resources/allocation.js';
+export { NodeResources } from './resources/node-resources.js';
+export type { NodeResourcesOptions } from './resources/node-resources.js';
 export { Cluster, ClusterError } from './resources/cluster.js';
 export type { ScheduleOptions, ScheduleResult } from './resources/cluster.js';
 export { PlacementGroup } from './resources/placement-group.js';

@@ -3,7 +3,7 @@ export { serveDashboard } from './server.js';
 export type { Dashboard, DashboardOptions, DashboardActions, DashboardTaskRef } from './server.js';
 export { registerMetrics, METRIC_NAMES, TIME_BUCKETS } from './metrics.js';
 export type { MetricsOptions, TaskfitMetrics } from './metrics.js';
-export type { DashboardLimits } from './monitor.js';
+export type { DashboardLimits } from './limits.js';
 export type {
   DashboardPool,
   DashboardWorkers,

@@ -8,8 +8,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DashboardPool, DashboardWorkers, SourceResources } from './sources.js';
 import { toSources } from './sources.js';
-import { Monitor, resolveLimits } from './monitor.js';
-import type { DashboardLimits } from './monitor.js';
+import { resolveLimits } from './limits.js';
+import type { DashboardLimits } from './limits.js';
+import { Monitor } from './monitor.js';
 
 /** Options of {@link registerMetrics}. */
 export interface MetricsOptions {

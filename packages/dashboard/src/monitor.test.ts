@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { TaskPool } from '@taskfit/piscina-adapter';
 import type { ObjectRef } from '@taskfit/piscina-adapter';
-import { Monitor, resolveLimits } from './monitor.js';
+import { resolveLimits } from './limits.js';
+import { Monitor } from './monitor.js';
 import { toSources } from './sources.js';
 
 const TASKS = new URL('../test/fixtures/tasks.mjs', import.meta.url);

@@ -2,26 +2,18 @@
  * What the dashboard reads from a `TaskPool` and from `createTaskWorkers`, as structural types (so
  * this package depends on neither adapter), and their normalisation into one internal shape.
  */
-import type { ChromeTrace, TaskState } from '@taskfit/core';
+import type { ChromeTrace, TaskState, TimelineTaskEvent } from '@taskfit/core';
 
-/** A task event as either executor emits it (the fields the dashboard reads). */
-export interface DashboardTaskEvent {
-  readonly taskId: string;
+/**
+ * A task event as either executor emits it (the fields the dashboard reads): the timeline's fields
+ * (`TimelineTaskEvent`) and what Temporal adds.
+ */
+export interface DashboardTaskEvent extends Omit<TimelineTaskEvent, 'name' | 'nodeId'> {
   /** Display name; Temporal events may leave it out (the activity type is used then). */
   readonly name?: string | undefined;
   /** Temporal: the activity type. */
   readonly activityType?: string | undefined;
-  readonly attempt: number;
-  readonly state: TaskState;
-  readonly timestamp: number;
   readonly nodeId: string;
-  readonly resources?: Readonly<Record<string, number>> | undefined;
-  readonly gpuIds?: readonly number[] | readonly string[] | undefined;
-  readonly threadId?: number | undefined;
-  readonly errorType?: string | undefined;
-  readonly errorMessage?: string | undefined;
-  /** The task that submitted this one (nested tasks), when the executor reports it. */
-  readonly parentTaskId?: string | undefined;
   /** Temporal: the task queue (resource class) the activity came from. */
   readonly taskQueue?: string | undefined;
   /** Temporal: the workflow that scheduled the activity. */

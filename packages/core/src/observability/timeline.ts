@@ -34,13 +34,11 @@ export interface TimelineTaskEvent {
   readonly parentTaskId?: string | undefined;
 }
 
-/** One attempt of one task, folded from its events. */
-export interface TaskAttemptSpan {
-  readonly taskId: string;
-  readonly name: string;
-  readonly attempt: number;
+/** One attempt of one task, folded from its events (the latest value of each event field). */
+export interface TaskAttemptSpan extends Omit<TimelineTaskEvent, 'timestamp' | 'nodeId'> {
   /** The attempt's latest state. */
   readonly state: TaskState;
+  /** The node it ran on; `''` when no event named one. */
   readonly nodeId: string;
   /** First event of the attempt (it entered a pending state), ms since the epoch. */
   readonly queuedAt: number;
@@ -48,12 +46,6 @@ export interface TaskAttemptSpan {
   readonly startedAt?: number | undefined;
   /** FINISHED or FAILED, ms since the epoch; absent while it runs or waits. */
   readonly endedAt?: number | undefined;
-  readonly threadId?: number | undefined;
-  readonly gpuIds?: readonly number[] | readonly string[] | undefined;
-  readonly resources?: Readonly<Record<string, number>> | undefined;
-  readonly errorType?: string | undefined;
-  readonly errorMessage?: string | undefined;
-  readonly parentTaskId?: string | undefined;
   /** Lane group for attempts without a thread (e.g. a Temporal task queue). */
   readonly lane?: string | undefined;
 }

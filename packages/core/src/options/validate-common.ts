@@ -110,7 +110,7 @@ export function mapKeys(
   return usable;
 }
 
-export function plainMap(path: Path, v: unknown, issues: Issues, shape: string): Record<string, unknown> | undefined {
+function plainMap(path: Path, v: unknown, issues: Issues, shape: string): Record<string, unknown> | undefined {
   if (!isPlainObject(v)) {
     mustBe(issues, path, 'invalid_type', shape, v);
     return undefined;

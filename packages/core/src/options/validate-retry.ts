@@ -7,7 +7,7 @@ import { recordErrorClassName, recordedErrorClassName } from './retry.js';
 import { listItems, mustBe } from './validate-common.js';
 
 /** Whether `f` is a class whose prototype chain reaches `Error` (in any realm). */
-export function isErrorClass(f: unknown): boolean {
+function isErrorClass(f: unknown): boolean {
   if (typeof f !== 'function') return false;
   try {
     let p: unknown = (f as { prototype?: unknown }).prototype;

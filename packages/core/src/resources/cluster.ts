@@ -1,7 +1,6 @@
 import { describe, fieldsOf, own, read } from '../input.js';
 import { validateSchedulingStrategy } from '../options/validate-strategy.js';
 import type {
-  LabelMatchExpression,
   NodeAffinityStrategy,
   NodeLabelStrategy,
   PlacementGroupRef,
@@ -9,26 +8,24 @@ import type {
   SchedulingStrategy,
 } from '../types.js';
 import type { ResourceRequest } from './demand.js';
-import { UNIT_INSTANCE_RESOURCES, compileDemand, type ResourceDemand } from './demand.js';
+import { compileDemand, type ResourceDemand } from './demand.js';
 import { Columns } from './columns.js';
 import { AllocationError } from './errors.js';
-import { RESOURCE_UNIT_SCALING, scaleOf } from './fixed-point.js';
 import { matchesExpressions, matchesTerms, parseLabelSelector, type LabelSelector, type LabelTerm } from './labels.js';
-import { Allocation, NodeResources, ResourceLedger, fmt } from './node-resources.js';
+import { Allocation } from './allocation.js';
+import { groupInfeasible, reserveBundles } from './bundle-placement.js';
+import { describeDemand, describeExpressions, describeTerms, infeasibleReason } from './infeasible.js';
+import { ResourceLedger } from './ledger.js';
+import { NodeResources } from './node-resources.js';
 import {
   PlacementGroup,
   type PlacementGroupState,
   bundleCouldHold,
   bundleLedger,
-  bundleOrder,
-  bundleScore,
-  sumRequests,
   validatePlacementGroupOptions,
   type BundleSlot,
   type PlacementGroupOptions,
 } from './placement-group.js';
-
-const U = RESOURCE_UNIT_SCALING;
 
 /** The answer of {@link Cluster.schedule}. */
 export type ScheduleResult =
@@ -433,7 +430,7 @@ export class Cluster {
     }
     if (fallback !== null) return fallback;
     for (const n of cands) if (n._feasible(req)) return null;
-    return this.#infeasibleReason(req, cands, ` on nodes matching nodeLabel ${describeExpressions(hard)}`);
+    return infeasibleReason(req, cands, ` on nodes matching nodeLabel ${describeExpressions(hard)}`);
   }
 
   #placementGroup(req: ResourceRequest, terms: LabelTerm[] | null, s: PlacementGroupStrategy): Decision {
@@ -488,58 +485,11 @@ export class Cluster {
       pool = pool.filter((n) => matchesTerms(terms, n.labels));
       if (pool.length === 0) return `no node matches labelSelector ${describeTerms(terms)}`;
     }
-    return this.#infeasibleReason(
+    return infeasibleReason(
       req,
       pool,
       terms === null ? '' : ` on nodes matching labelSelector ${describeTerms(terms)}`,
     );
-  }
-
-  /** Names the first resource no node of `pool` can ever hold (slow path). */
-  #infeasibleReason(req: ResourceRequest, pool: readonly NodeResources[], where: string, prefix = ''): string {
-    let group = pool;
-    let suffix = '';
-    let groupName = 'node';
-    const acc = req.keys.find((k) => k.startsWith('accelerator_type:'));
-    if (acc !== undefined) {
-      const t = acc.slice('accelerator_type:'.length);
-      group = pool.filter((n) => (n._slot.get(acc) ?? -1) >= 0 && n._total[n._slot.get(acc)!]! > 0);
-      if (group.length === 0) {
-        const known = [...new Set(pool.map((n) => n.acceleratorType).filter((x) => x !== undefined))];
-        return `${prefix}needs ${acc}${where}; no node has it${known.length > 0 ? ` (accelerator types: ${known.join(', ')})` : ''}`;
-      }
-      suffix = ` with ${acc}`;
-      groupName = `${t} node`;
-    }
-    for (let i = 0; i < req.keys.length; i++) {
-      const k = req.keys[i]!;
-      if (k === acc) continue;
-      const u = req._units[i]!;
-      const scale = scaleOf(k);
-      let largest = 0;
-      let fractional = false;
-      for (const n of group) {
-        const s = n._slot.get(k);
-        if (s === undefined) continue;
-        const cap = n._cap[s];
-        if (cap !== null && cap !== undefined && UNIT_INSTANCE_RESOURCES.has(k)) {
-          if (u < U) {
-            fractional = true;
-            for (let j = 0; j < cap.length; j++) largest = Math.max(largest, cap[j]!);
-          } else {
-            let whole = 0;
-            for (let j = 0; j < cap.length; j++) if (cap[j]! >= U) whole++;
-            largest = Math.max(largest, whole * U);
-          }
-        } else largest = Math.max(largest, n._total[s]!);
-      }
-      if (largest < u) {
-        return fractional
-          ? `${prefix}needs ${k} ${fmt(u / U)} on one device${suffix}${where}; no ${groupName} has a ${k} device`
-          : `${prefix}needs ${k} ${fmt(u / scale)}${suffix}${where}; largest ${groupName} has ${largest === 0 ? `no ${k}` : `${k} ${fmt(largest / scale)}`}`;
-      }
-    }
-    return `${prefix}needs ${describeDemand(req)}${where}; no single node has all of it`;
   }
 
   // ---------------------------------------------------------------- placement groups
@@ -671,79 +621,14 @@ export class Cluster {
   /** Tries to reserve every unplaced bundle of pg; sets its state. Returns true when CREATED. */
   #tryPlace(pg: PlacementGroup, checkFeasible: boolean): boolean {
     if (checkFeasible) {
-      const why = this.#groupInfeasible(pg);
+      const why = groupInfeasible(pg, this.#nodes);
       if (why !== null) {
         this.#setState(pg, 'INFEASIBLE', why);
         return false;
       }
     }
-    const todo = bundleOrder(pg._slots.filter((s) => s.node === null));
-    const placed = pg._slots.filter((s) => s.node !== null);
-    const made: BundleSlot[] = [];
-    const reserve = (slot: BundleSlot, node: NodeResources): boolean => {
-      if (!node._fits(slot.req)) return false;
-      slot.node = node;
-      slot.reservation = node._commit(slot.req);
-      made.push(slot);
-      return true;
-    };
-    const nodes = this.#nodes;
-    let ok = true;
-    switch (pg.strategy) {
-      case 'STRICT_PACK': {
-        const target = placed[0]?.node ?? undefined;
-        const order = target !== undefined ? [target] : rankNodes(nodes, sumRequests(todo.map((s) => s.req)));
-        ok = false;
-        for (const node of order) {
-          if (todo.every((s) => reserve(s, node))) {
-            ok = true;
-            break;
-          }
-          this.#rollback(made);
-        }
-        break;
-      }
-      case 'STRICT_SPREAD': {
-        const used = new Set(placed.map((s) => s.node!));
-        for (const slot of todo) {
-          const node = bestNode(nodes, slot.req, used, true);
-          if (node === null || !reserve(slot, node)) {
-            ok = false;
-            break;
-          }
-          used.add(node);
-        }
-        break;
-      }
-      case 'SPREAD': {
-        const used = new Set(placed.map((s) => s.node!));
-        for (const slot of todo) {
-          const node = bestNode(nodes, slot.req, used, true) ?? bestNode([...used], slot.req, null, false);
-          if (node === null || !reserve(slot, node)) {
-            ok = false;
-            break;
-          }
-          used.add(node);
-        }
-        break;
-      }
-      default: {
-        // PACK: best node for the first remaining bundle, then every other bundle that fits there.
-        const dropped = new Set<NodeResources>();
-        let rest = todo;
-        while (rest.length > 0) {
-          const node = bestNode(nodes, rest[0]!.req, dropped, true);
-          if (node === null) {
-            ok = false;
-            break;
-          }
-          rest = rest.filter((slot) => !reserve(slot, node));
-          dropped.add(node);
-        }
-      }
-    }
-    if (!ok) {
-      this.#rollback(made);
+    const made = reserveBundles(pg, this.#nodes);
+    if (made === null) {
       this.#setState(
         pg,
         'PENDING',
@@ -759,105 +644,4 @@ export class Cluster {
     this.#setState(pg, 'CREATED', undefined);
     return true;
   }
-
-  #rollback(made: BundleSlot[]): void {
-    for (const slot of made) {
-      slot.node!._give(slot.reservation!);
-      slot.node = slot.reservation = null;
-    }
-    made.length = 0;
-  }
-
-  /** Why pg can never be placed on the current nodes (idle), or null. */
-  #groupInfeasible(pg: PlacementGroup): string | null {
-    const nodes = this.#nodes;
-    if (nodes.length === 0) return 'the cluster has no nodes';
-    for (const slot of pg._slots) {
-      if (!nodes.some((n) => n._feasible(slot.req)))
-        return this.#infeasibleReason(slot.req, nodes, '', `bundle ${slot.index} `);
-    }
-    if (pg.strategy === 'STRICT_PACK') {
-      const sum = sumRequests(pg._slots.map((s) => s.req));
-      if (!nodes.some((n) => n._feasible(sum))) {
-        return `STRICT_PACK ${this.#infeasibleReason(sum, nodes, '', 'needs all bundles on one node: ')}`;
-      }
-    }
-    if (pg.strategy === 'STRICT_SPREAD') {
-      const n = pg._slots.length;
-      if (n > nodes.length) {
-        return `STRICT_SPREAD needs ${n} distinct nodes (one per bundle); the cluster has ${nodes.length}`;
-      }
-      if (!perfectMatching(pg._slots, nodes))
-        return `STRICT_SPREAD: no assignment of the ${n} bundles to distinct nodes can ever fit`;
-    }
-    return null;
-  }
-}
-
-/** Best node by Ray's LeastResourceScorer, skipping (skip=true) or restricted to a set. */
-function bestNode(
-  nodes: readonly NodeResources[],
-  req: ResourceRequest,
-  set: ReadonlySet<NodeResources> | null,
-  skip: boolean,
-): NodeResources | null {
-  let best: NodeResources | null = null;
-  let bestScore = -1;
-  for (const n of nodes) {
-    if (set !== null && set.has(n) === skip) continue;
-    const s = bundleScore(n, req);
-    if (s > bestScore) {
-      best = n;
-      bestScore = s;
-    }
-  }
-  return best;
-}
-
-function rankNodes(nodes: readonly NodeResources[], req: ResourceRequest): NodeResources[] {
-  return nodes
-    .map((n, i) => ({ n, i, s: bundleScore(n, req) }))
-    .filter((x) => x.s >= 0)
-    .sort((a, b) => b.s - a.s || a.i - b.i)
-    .map((x) => x.n);
-}
-
-/** Kuhn's algorithm on idle feasibility: can every bundle get its own node? */
-function perfectMatching(slots: readonly BundleSlot[], nodes: readonly NodeResources[]): boolean {
-  const owner = new Map<NodeResources, number>();
-  const can = slots.map((s) => nodes.filter((n) => n._feasible(s.req)));
-  const tryAssign = (b: number, seen: Set<NodeResources>): boolean => {
-    for (const n of can[b]!) {
-      if (seen.has(n)) continue;
-      seen.add(n);
-      const o = owner.get(n);
-      if (o === undefined || tryAssign(o, seen)) {
-        owner.set(n, b);
-        return true;
-      }
-    }
-    return false;
-  };
-  return slots.every((_, b) => tryAssign(b, new Set()));
-}
-
-function describeDemand(req: ResourceRequest): string {
-  return `{${req.keys.map((k) => `${k}: ${req.resources[k]}`).join(', ')}}`;
-}
-
-function describeTerms(terms: readonly LabelTerm[]): string {
-  const term = (t: LabelTerm) => {
-    const v = t.values.length === 1 ? t.values[0]! : `in(${t.values.join(',')})`;
-    return `${t.key}: ${JSON.stringify(t.positive ? v : `!${v}`)}`;
-  };
-  return `{${terms.map(term).join(', ')}}`;
-}
-
-function describeExpressions(exprs: Readonly<Record<string, LabelMatchExpression>>): string {
-  return `{${Object.entries(exprs)
-    .map(
-      ([k, e]) =>
-        `${k} ${e.operator}${e.operator === 'in' || e.operator === 'notIn' ? ` (${e.values.join(', ')})` : ''}`,
-    )
-    .join(', ')}}`;
 }

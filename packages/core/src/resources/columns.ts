@@ -1,6 +1,7 @@
 import type { ResourceRequest } from './demand.js';
 import { RESOURCE_UNIT_SCALING } from './fixed-point.js';
-import type { NodeResources, ResourceLedger } from './node-resources.js';
+import type { ResourceLedger } from './ledger.js';
+import type { NodeResources } from './node-resources.js';
 
 const U = RESOURCE_UNIT_SCALING;
 

@@ -3,7 +3,7 @@ import { TaskOptionsError } from '../errors.js';
 import { Cluster } from './cluster.js';
 import { compileDemand } from './demand.js';
 import { AllocationError } from './errors.js';
-import type { Allocation } from './node-resources.js';
+import type { Allocation } from './allocation.js';
 import { NodeResources } from './node-resources.js';
 import type { PlacementGroupOptions } from './placement-group.js';
 

@@ -5,7 +5,9 @@ import { describe, fieldsOf, isArray, readList, readMap } from '../input.js';
 import { INPUT_LIMITS } from '../limits.js';
 import { UNIT_INSTANCE_RESOURCES, compileMap, requestFromUnits, type ResourceDemand } from './demand.js';
 import { RESOURCE_UNIT_SCALING } from './fixed-point.js';
-import { ResourceLedger, type Allocation, type LedgerEntry, type NodeResources } from './node-resources.js';
+import type { Allocation } from './allocation.js';
+import { ResourceLedger, type LedgerEntry } from './ledger.js';
+import type { NodeResources } from './node-resources.js';
 
 const U = RESOURCE_UNIT_SCALING;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster } from './cluster.js';
-import type { Allocation } from './node-resources.js';
+import type { Allocation } from './allocation.js';
 import { NodeResources } from './node-resources.js';
 
 /** mulberry32: a small seeded PRNG so the soak is reproducible. */

@@ -27,9 +27,9 @@ import type { WorkerTaskFilter, WorkerTaskInfo, WorkerTaskSummary } from './hist
 import type { ChromeTrace } from '@taskfit/core';
 
 /** Default of {@link TaskWorkersOptions.pollersPerClass}. */
-export const DEFAULT_POLLERS_PER_CLASS = 10;
+const DEFAULT_POLLERS_PER_CLASS = 10;
 /** Default of {@link TaskWorkersOptions.maxBypass}. */
-export const DEFAULT_MAX_BYPASS = 32;
+const DEFAULT_MAX_BYPASS = 32;
 
 /** Options of {@link createTaskWorkers}. */
 export interface TaskWorkersOptions {
