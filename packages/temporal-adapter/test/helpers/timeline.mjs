@@ -34,11 +34,12 @@ export function attemptsFromEvents(events, amountOf) {
 
 /**
  * The hand-off bound the tests allow. The stated bound (docs/decisions.md) is one stagger window
- * (100 ms) plus one poll round trip, milliseconds on an idle machine; the machine running the
- * tests is shared and loaded. A regression — one class's poll or reservation blocking another —
- * shows up as a gap of a whole task (≥ 1 s) or of a long poll (60 s).
+ * (100 ms) plus one poll round trip, milliseconds on an idle machine (bench/bench-temporal-gpu.mjs
+ * measures it: about 100 ms); the machine running the tests is shared and loaded (a loaded CI run
+ * saw 1,039 ms). A regression — one class's poll or reservation blocking another, a missed wake-up
+ * — shows up as a gap of a whole task (the tests' tasks last 2 s or more) or of a long poll (60 s).
  */
-export const HAND_OFF_BOUND_MS = 900;
+export const HAND_OFF_BOUND_MS = 1500;
 
 const EPS = 1e-9;
 
