@@ -726,18 +726,21 @@ export class Engine {
   #maybeDrain(): void {
     if (this.#drainQueued) return;
     this.#drainQueued = true;
-    queueMicrotask(() => {
-      this.#drainQueued = false;
-      const saturated = this.onThreads >= this.maxCapacity || this.waitingForResources > 0;
-      if (saturated && !this.needsDrain) {
-        this.needsDrain = true;
-        this.#emit('needsDrain');
-      } else if (!saturated && this.needsDrain) {
-        this.needsDrain = false;
-        this.#emit('drain');
-      }
-    });
+    queueMicrotask(this.#checkDrain);
   }
+
+  /** One closure for every check (a settle queues one per task). */
+  readonly #checkDrain = (): void => {
+    this.#drainQueued = false;
+    const saturated = this.onThreads >= this.maxCapacity || this.waitingForResources > 0;
+    if (saturated && !this.needsDrain) {
+      this.needsDrain = true;
+      this.#emit('needsDrain');
+    } else if (!saturated && this.needsDrain) {
+      this.needsDrain = false;
+      this.#emit('drain');
+    }
+  };
 
   get idle(): boolean {
     return this.active.size === 0 && this.#live === 0 && this.#holding.size === 0;
