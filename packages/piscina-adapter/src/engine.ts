@@ -7,26 +7,31 @@
  * the balancer hands it to a thread (RUNNING) → Piscina settles → the outcome is recorded
  * (FINISHED/FAILED) and only then are the resources released and the next waiting task admitted,
  * so events never show more in use than the ledger holds.
+ *
+ * Around it: what a failed attempt means (failure.ts), the listeners of an executor sharing the
+ * ledger (shared-ledger.ts), and waiters for the pool to settle plus the drain signal (lifecycle.ts).
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Transferable } from 'node:worker_threads';
-import { InfeasibleTaskError, TaskError, matchesRetryExceptions } from '@taskfit/core';
+import { InfeasibleTaskError, TaskError } from '@taskfit/core';
 import type { ResourceRequest } from '@taskfit/core';
 import { AdmissionQueue } from './admission.js';
 import { Children } from './children.js';
 import { isControlHello } from './control-wire.js';
 import { PiscinaQueue, envelopeOf, makeBalancer } from './dispatch.js';
-import { PiscinaText, cancelError, classify, crashError, taskError } from './failure.js';
+import { PiscinaText, attemptFailed, cancelError, classify, numReturnsMismatch } from './failure.js';
 import type { Failure } from './failure.js';
 import { State, TaskHistory, TaskRecord } from './history.js';
 import type { Holding, Ledger } from './ledger.js';
 import type { PiscinaWorker, PoolConfig } from './options.js';
 import { backoffDelay } from './retry.js';
-import { Api, Phase, Task } from './task.js';
+import { Api, Phase, Task, snapshotArgs } from './task.js';
 import type { Attempt, TaskNest } from './task.js';
 import type { TaskSpec } from './spec.js';
 import { Threads } from './threads.js';
+import { LedgerWatchers } from './shared-ledger.js';
+import { Drain, Waiters } from './lifecycle.js';
 import { Timing } from './compat.js';
 import { CallMode } from './wire.js';
 import type { Envelope, StaticContext } from './wire.js';
@@ -37,24 +42,6 @@ const NO_DEVICES: readonly string[] = Object.freeze([]);
 const noop = (): void => {};
 const newRecord = (id: string, name: string, parentTaskId: string | undefined): TaskRecord =>
   new TaskRecord(id, name, parentTaskId);
-
-/**
- * Copies a task's arguments (structured clone; primitives as they are) so that the task no longer
- * sees the caller's changes. Arguments that cannot be cloned are kept as they are: posting them
- * fails the attempt with a DataCloneError, as in Piscina.
- */
-export function snapshotArgs(t: Task): void {
-  if (t.snapshot || t.transferList !== undefined) return;
-  const args = t.args;
-  if (args !== null && typeof args === 'object') {
-    try {
-      t.args = structuredClone(args);
-    } catch {
-      return;
-    }
-  }
-  t.snapshot = true;
-}
 
 export class Engine {
   readonly config: PoolConfig;
@@ -73,7 +60,6 @@ export class Engine {
   #seq = 0;
   /** What a Task's `cancel()` (its ObjectRefs') calls. */
   readonly #cancelTask = (t: Task, reason: string, cause?: unknown): boolean => this.cancel(t, reason, cause);
-  readonly #emit: (event: string, ...args: unknown[]) => void;
   #ledger: Ledger | undefined;
   /** Why no task can be admitted (resource detection failed); undefined while all is well. */
   failure: unknown;
@@ -94,15 +80,11 @@ export class Engine {
   readonly #statics = new WeakMap<object, StaticContext>();
   #pumping = false;
   #again = false;
-  /** Listeners of ledger and queue changes (an executor sharing the ledger); undefined while none. */
-  #listeners: Set<() => void> | undefined;
-  /** Tasks whose grant an executor sharing the ledger waits to hear of. */
-  #onGrant: Map<Task, (h: Holding) => void> | undefined;
-  #idleWaiters: (() => void)[] = [];
-  #settledWaiters: (() => void)[] = [];
+  /** An executor sharing the ledger: its listeners. */
+  readonly #watchers = new LedgerWatchers();
+  readonly #waiters = new Waiters();
+  readonly #drain: Drain;
   closing: 'open' | 'closing' | 'destroyed' = 'open';
-  needsDrain = false;
-  #drainQueued = false;
 
   constructor(
     config: PoolConfig,
@@ -113,7 +95,10 @@ export class Engine {
     this.config = config;
     this.#ledger = ledger;
     this.idPrefix = idPrefix;
-    this.#emit = emit;
+    this.#drain = new Drain(
+      () => this.onThreads >= this.maxCapacity || this.waitingForResources > 0,
+      (event) => emit(event),
+    );
     this.history = new TaskHistory(config.nodeId, config.maxTaskHistory);
     this.timing = config.recordTiming ? new Timing() : undefined;
     this.admission = new AdmissionQueue(config.maxBypass);
@@ -248,7 +233,7 @@ export class Engine {
       return this.#wait(t);
     }
     this.#hand(t, r.allocation);
-    if (this.#listeners !== undefined) this.#changed();
+    this.#watchers.changed();
     if (t.phase === Phase.Handed && waiting === 0 && limit + this.pendingCapacity() <= 0) {
       // Piscina could not place it and may not queue it: take it back.
       this.#withdraw(t);
@@ -277,7 +262,7 @@ export class Engine {
     if (t.record !== undefined) this.history.record(t.record, State.PendingNode);
     this.#lane(t).push(t);
     this.pump();
-    this.#maybeDrain();
+    this.#drain.maybe();
   }
 
   /** The admission queue of `t`: child tasks have their own. */
@@ -329,7 +314,7 @@ export class Engine {
       this.#pumping = false;
     }
     if (this.children !== undefined && this.handed > 0) this.children.checkDeadlock();
-    if (this.#listeners !== undefined) this.#changed();
+    this.#watchers.changed();
   }
 
   // ── one ledger per machine: an executor that shares this pool's ledger ───────────────────
@@ -347,21 +332,12 @@ export class Engine {
 
   /** Calls `fn` after every change of the ledger or of the waiting tasks; returns the unsubscribe function. */
   onChange(fn: () => void): () => void {
-    const set = (this.#listeners ??= new Set());
-    set.add(fn);
-    return () => {
-      set.delete(fn);
-      if (set.size === 0 && this.#listeners === set) this.#listeners = undefined;
-    };
+    return this.#watchers.onChange(fn);
   }
 
   /** Tells `fn` what `t` holds once it is admitted. */
   onGranted(t: Task, fn: (h: Holding) => void): void {
-    (this.#onGrant ??= new Map()).set(t, fn);
-  }
-
-  #changed(): void {
-    for (const fn of [...this.#listeners!]) fn();
+    this.#watchers.onGranted(t, fn);
   }
 
   /** Admits every task of `q` that may start now. */
@@ -386,13 +362,7 @@ export class Engine {
     this.#live++;
     if (t.record !== undefined)
       this.history.submitted(t.record, holding.resources, spec.gpu ? holding.gpuIds : NO_DEVICES);
-    if (this.#onGrant !== undefined) {
-      const f = this.#onGrant.get(t);
-      if (f !== undefined) {
-        this.#onGrant.delete(t);
-        f(holding);
-      }
-    }
+    this.#watchers.granted(t, holding);
     const { envelope, transferList } = envelopeOf(t, holding, this.config);
     t.envelope = envelope;
     const signal = t.abortable ? (t.abort = new AbortController()).signal : undefined;
@@ -521,7 +491,7 @@ export class Engine {
       this.threads.whenGone(s.id, () => {
         this.#release(a);
         this.pump();
-        this.#maybeDrain();
+        this.#drain.maybe();
       });
     else if (t.phase === Phase.Settled || t.port === undefined || failure !== undefined) this.#release(a);
     if (s !== undefined) {
@@ -543,12 +513,12 @@ export class Engine {
           this.#release(a);
           if (t.phase !== Phase.Settled) this.#outcome(t, failure, value);
           this.pump();
-          this.#maybeDrain();
+          this.#drain.maybe();
         };
       }
     }
     this.pump();
-    this.#maybeDrain();
+    this.#drain.maybe();
     this.#checkIdle();
   }
 
@@ -560,40 +530,14 @@ export class Engine {
       return;
     }
     if (t.mode === CallMode.Stream) return this.#finish(t, undefined);
-    const n = t.spec.numReturns;
-    if (typeof n === 'number' && n > 1 && !(Array.isArray(value) && value.length === n)) {
-      const got = Array.isArray(value) ? `an array of ${value.length}` : typeof value;
-      const msg = `numReturns is ${n} but the task returned ${got}`;
-      const err = new TaskError(
-        t.id,
-        t.attempt + 1,
-        'NumReturnsMismatchError',
-        ['NumReturnsMismatchError', 'Error'],
-        msg,
-      );
-      return this.#fail(t, err, 'NumReturnsMismatchError');
-    }
+    const mismatch = numReturnsMismatch(t, value);
+    if (mismatch !== undefined) return this.#fail(t, mismatch, 'NumReturnsMismatchError');
     this.#finish(t, value);
   }
 
   #onFailure(t: Task, f: Exclude<Failure, { aborted: true }>): void {
-    const attempts = t.attempt + 1;
-    const piscina = t.api === Api.Run;
-    let error: Error;
-    let errorType: string;
-    let retryable: boolean;
-    if ('system' in f) {
-      error = crashError(t.id, attempts, f, piscina);
-      errorType = 'WorkerCrashedError';
-      retryable = true;
-    } else {
-      error = taskError(t.id, attempts, f, piscina);
-      errorType = f.app.name;
-      retryable = matchesRetryExceptions(t.spec.retryExceptions, { name: f.app.name, typeChain: f.app.typeChain });
-    }
-    const max = t.spec.maxRetries;
-    // A stream that already yielded items cannot be replayed without duplicates.
-    if (retryable && (max === -1 || t.attempt < max) && t.streamed === 0 && this.closing !== 'destroyed') {
+    const { error, errorType, retry } = attemptFailed(t, f, this.closing === 'destroyed');
+    if (retry) {
       if (t.record !== undefined) {
         this.history.failed(t.record, errorType, error.message);
         this.history.nextAttempt(t.record);
@@ -647,7 +591,7 @@ export class Engine {
 
   #done(t: Task): void {
     this.active.delete(t);
-    if (this.#onGrant !== undefined) this.#onGrant.delete(t);
+    this.#watchers.forget(t);
     if (t.timer !== undefined) clearTimeout(t.timer);
     t.unlisten?.();
     t.unlisten = undefined;
@@ -685,7 +629,7 @@ export class Engine {
     if (live !== undefined && live.size > 0)
       for (const c of [...live]) this.cancel(c, `its parent task ${t.id} was cancelled (${reason})`, cause);
     this.pump();
-    this.#maybeDrain();
+    this.#drain.maybe();
     return true;
   }
 
@@ -714,29 +658,13 @@ export class Engine {
 
   // ── drain, idle, close ────────────────────────────────────────────────────────────────────
 
-  /**
-   * `needsDrain` / 'needsDrain' / 'drain': Piscina's back-pressure signal. The pool needs draining
-   * while its threads are at capacity or a task waits for resources; 'drain' says a new task
-   * could start again.
-   */
-  maybeDrain(): void {
-    this.#maybeDrain();
+  /** Piscina's back-pressure signal (see {@link Drain}). */
+  get needsDrain(): boolean {
+    return this.#drain.needsDrain;
   }
 
-  #maybeDrain(): void {
-    if (this.#drainQueued) return;
-    this.#drainQueued = true;
-    queueMicrotask(() => {
-      this.#drainQueued = false;
-      const saturated = this.onThreads >= this.maxCapacity || this.waitingForResources > 0;
-      if (saturated && !this.needsDrain) {
-        this.needsDrain = true;
-        this.#emit('needsDrain');
-      } else if (!saturated && this.needsDrain) {
-        this.needsDrain = false;
-        this.#emit('drain');
-      }
-    });
+  maybeDrain(): void {
+    this.#drain.maybe();
   }
 
   get idle(): boolean {
@@ -744,22 +672,12 @@ export class Engine {
   }
 
   #checkIdle(): void {
-    if (this.#settledWaiters.length > 0 && this.active.size === 0) {
-      const ws = this.#settledWaiters;
-      this.#settledWaiters = [];
-      for (const w of ws) w();
-    }
-    if (this.#idleWaiters.length > 0 && this.idle) {
-      const ws = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const w of ws) w();
-    }
+    this.#waiters.check(this.active.size === 0, this.idle);
   }
 
   /** Resolves once every accepted task has settled and every reserved unit is back. */
   whenIdle(): Promise<void> {
-    if (this.idle) return Promise.resolve();
-    return new Promise((r) => this.#idleWaiters.push(r));
+    return this.#waiters.whenIdle(this.idle);
   }
 
   /** Cancels every task that has not reached a thread (close({ force: true })). */
@@ -774,8 +692,7 @@ export class Engine {
 
   /** Resolves once every accepted task has settled. */
   whenSettled(): Promise<void> {
-    if (this.active.size === 0) return Promise.resolve();
-    return new Promise((r) => this.#settledWaiters.push(r));
+    return this.#waiters.whenSettled(this.active.size === 0);
   }
 
   /** Settles every task as cancelled by destroy() (Piscina's destroy then stops the threads). */

@@ -8,8 +8,10 @@
  * message, `'The task has been aborted'` with the abort reason as `cause`, Piscina's thread-failure
  * texts) while being taskfit's typed errors; `remote()` refs keep core's messages.
  */
-import { TaskCancelledError, TaskError, WorkerCrashedError } from '@taskfit/core';
+import { TaskCancelledError, TaskError, WorkerCrashedError, matchesRetryExceptions } from '@taskfit/core';
 import type { SystemFailureKind } from '@taskfit/core';
+import { Api } from './task.js';
+import type { Task } from './task.js';
 import { isWireError, reviveError } from './wire.js';
 import type { WireError } from './wire.js';
 
@@ -104,4 +106,43 @@ export function cancelError(
 ): TaskCancelledError {
   const e = new TaskCancelledError(taskId, attempts, reason, { cause });
   return piscina ? withMessage(e, destroyed ? PiscinaText.terminating : PiscinaText.aborted) : e;
+}
+
+/**
+ * What a failed attempt of `t` means: the error its caller gets, its type (for the history and
+ * `retryExceptions`), and whether the task is retried (a crash always may be, an application error
+ * when `retryExceptions` lets it; up to `maxRetries`; a stream that already yielded items cannot be
+ * replayed without duplicates; nothing is retried once the pool is destroyed).
+ */
+export function attemptFailed(
+  t: Task,
+  f: Exclude<Failure, { aborted: true }>,
+  destroyed: boolean,
+): { error: Error; errorType: string; retry: boolean } {
+  const attempts = t.attempt + 1;
+  const piscina = t.api === Api.Run;
+  let error: Error;
+  let errorType: string;
+  let retryable: boolean;
+  if ('system' in f) {
+    error = crashError(t.id, attempts, f, piscina);
+    errorType = 'WorkerCrashedError';
+    retryable = true;
+  } else {
+    error = taskError(t.id, attempts, f, piscina);
+    errorType = f.app.name;
+    retryable = matchesRetryExceptions(t.spec.retryExceptions, { name: f.app.name, typeChain: f.app.typeChain });
+  }
+  const max = t.spec.maxRetries;
+  const retry = retryable && (max === -1 || t.attempt < max) && t.streamed === 0 && !destroyed;
+  return { error, errorType, retry };
+}
+
+/** The error of a task that returned other than an array of `numReturns` values (numReturns > 1), if it did. */
+export function numReturnsMismatch(t: Task, value: unknown): TaskError | undefined {
+  const n = t.spec.numReturns;
+  if (typeof n !== 'number' || n <= 1 || (Array.isArray(value) && value.length === n)) return undefined;
+  const got = Array.isArray(value) ? `an array of ${value.length}` : typeof value;
+  const msg = `numReturns is ${n} but the task returned ${got}`;
+  return new TaskError(t.id, t.attempt + 1, 'NumReturnsMismatchError', ['NumReturnsMismatchError', 'Error'], msg);
 }

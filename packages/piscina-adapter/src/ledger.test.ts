@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileDemand } from '@taskfit/core';
+import { Cluster, NodeResources, compileDemand } from '@taskfit/core';
 import { Debt, Ledger } from './ledger.js';
 
 const node = { nodeId: 'n', labels: {} };
@@ -42,5 +42,36 @@ describe('Ledger', () => {
     expect(l.fitsOutsideGroups({ CPU: 2, GPU: 1 })).toBe(false);
     l.removePlacementGroup(pg);
     expect(l.fitsOutsideGroups({ CPU: 2, GPU: 1 })).toBe(true);
+  });
+
+  it("decides DEFAULT placement as the node's cluster does: GPUs, placement groups, waiting, infeasible", () => {
+    const total = { CPU: 2, GPU: 2, memory: 4e9, acc: 1 };
+    const l = new Ledger(total, node);
+    // The reference: the same node in a one-node core Cluster, asked through Cluster.schedule.
+    const ref = new Cluster();
+    ref.addNode(new NodeResources(total, { nodeId: 'n' }));
+    const g = { bundles: [{ GPU: 0.5, CPU: 1 }], strategy: 'PACK' } as const;
+    l.createPlacementGroup(g);
+    ref.createPlacementGroup(g);
+    const demands = [
+      { CPU: 1, GPU: 0.5 },
+      { CPU: 0.5, GPU: 1 },
+      { CPU: 1, memory: 1e9, acc: 1 },
+      { GPU: 0.5 },
+      { CPU: 1 },
+      { CPU: 3 },
+      { GPU: 3 },
+      { other: 1 },
+      { acc: 1 },
+    ];
+    const shape = (r: ReturnType<Ledger['schedule']>) =>
+      r.status === 'scheduled'
+        ? { status: r.status, nodeId: r.nodeId, resources: r.allocation.resources, gpuIds: r.allocation.gpuIds }
+        : r;
+    for (const d of demands) {
+      const got = l.schedule(compileDemand(d), 'DEFAULT', undefined);
+      const want = ref.schedule(compileDemand(d), 'DEFAULT');
+      expect(shape(got), JSON.stringify(d)).toEqual(shape(want));
+    }
   });
 });

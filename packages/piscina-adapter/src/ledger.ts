@@ -147,6 +147,17 @@ export class Ledger {
       const f = this.cluster.feasibility(demand, strategy, labelSelector === undefined ? undefined : { labelSelector });
       return f === null ? WAITING : { status: 'infeasible', reason: f };
     }
+    if (strategy === 'DEFAULT' && labelSelector === undefined) {
+      // One node: DEFAULT placement is that node when the task fits there now (what the
+      // cluster's hybrid policy decides for a one-node cluster), without ranking nodes.
+      const allocation = this.node.tryAllocate(demand);
+      if (allocation !== null) {
+        this.version++;
+        return { status: 'scheduled', nodeId: this.node.nodeId, allocation };
+      }
+      const f = this.cluster.feasibility(demand, strategy);
+      return f === null ? WAITING : { status: 'infeasible', reason: f };
+    }
     const r =
       labelSelector === undefined
         ? this.cluster.schedule(demand, strategy)

@@ -302,8 +302,7 @@ export function readPoolOptions(input: unknown): PoolConfig {
     maxThreads,
     maxQueue,
     concurrentTasksPerWorker,
-    // TaskPool's default (Piscina's is 'sync'): see the README, "Coming from Piscina".
-    atomics: (o.atomics as FilledOptions['atomics'] | null | undefined) ?? 'disabled',
+    atomics: (o.atomics as FilledOptions['atomics'] | null | undefined) ?? 'sync',
   }) as FilledOptions;
   if (o.name == null) filled.name = 'default';
 

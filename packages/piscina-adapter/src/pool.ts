@@ -5,8 +5,9 @@
  * `destroy`, thread and queue members, histograms, statics) and taskfit's (`remote`, task
  * events, the ledger, placement groups). The life of a task is in engine.ts; admission in
  * admission.ts; nested tasks in children.ts (main thread) and worker/pool.ts (in a task);
- * Piscina's queue and balancer hooks in dispatch.ts; threads in threads.ts; failures in
- * failure.ts; events and history in history.ts.
+ * Piscina's queue and balancer hooks in dispatch.ts; threads in threads.ts; failures (and what
+ * they mean for retries) in failure.ts; events and history in history.ts; close/destroy waiters
+ * and the drain signal in lifecycle.ts; the shared ledger's listeners in shared-ledger.ts.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +26,7 @@ import type {
 import type { ChromeTrace } from '@taskfit/core';
 import { onAbort, readRunArgs, signalState, unwrapMovable } from './compat.js';
 import type { PoolHistogram, TaskRunOptions } from './compat.js';
-import { Engine, snapshotArgs } from './engine.js';
+import { Engine } from './engine.js';
 import { launchTarget, withOverrides } from './launch.js';
 import { cancelError, PiscinaText } from './failure.js';
 import type { TaskFilter, TaskInfo, TaskPoolEvents, TaskSummary } from './events.js';
@@ -37,7 +38,7 @@ import { ObjectRef, ObjectRefGenerator } from './object-ref.js';
 import { NOTHING, bareSpec, compileSpec } from './spec.js';
 import type { Inherited, TaskSpec } from './spec.js';
 import { poolTimeline } from './timeline.js';
-import { Api, Phase } from './task.js';
+import { Api, Phase, snapshotArgs } from './task.js';
 import { CallMode } from './wire.js';
 
 export type { TaskPoolOptions, FilledOptions } from './options.js';

@@ -204,3 +204,21 @@ export class Task {
     return this.#cancel(this, reason ?? 'cancelled');
   }
 }
+
+/**
+ * Copies a task's arguments (structured clone; primitives as they are) so that the task no longer
+ * sees the caller's changes. Arguments that cannot be cloned are kept as they are: posting them
+ * fails the attempt with a DataCloneError, as in Piscina.
+ */
+export function snapshotArgs(t: Task): void {
+  if (t.snapshot || t.transferList !== undefined) return;
+  const args = t.args;
+  if (args !== null && typeof args === 'object') {
+    try {
+      t.args = structuredClone(args);
+    } catch {
+      return;
+    }
+  }
+  t.snapshot = true;
+}

@@ -34,6 +34,8 @@ describe('Piscina members and events', () => {
       maxThreads: 2,
       minThreads: 1,
       maxQueue: Infinity,
+      // Piscina's default: a thread parks in Atomics.wait between tasks.
+      atomics: 'sync',
       filename: fixture('tasks.mjs'),
     });
     expect(pool.threads.length).toBeGreaterThanOrEqual(1);
@@ -64,7 +66,9 @@ describe('Piscina members and events', () => {
   });
 
   it("forwards worker 'message' events and an uncaught error outside a task as 'error'", async () => {
-    const pool = makePool({ filename: fixture('cjs/multiple.cjs'), maxThreads: 1 });
+    // 'disabled': the thread's event loop runs between tasks, so the late timer fires (under
+    // Piscina's default 'sync' it fires only once the thread gets its next task, as in Piscina).
+    const pool = makePool({ filename: fixture('cjs/multiple.cjs'), maxThreads: 1, atomics: 'disabled' });
     const message = once(pool, 'message');
     const error = once(pool, 'error');
     const code =
@@ -193,7 +197,13 @@ describe('custom load balancer', () => {
 
 describe("'error' with no listener", () => {
   it('is dropped, not thrown: the pool replaces the thread and goes on', async () => {
-    const pool = makePool({ filename: fixture('cjs/eval.cjs'), resources: { CPU: 1 }, minThreads: 1, maxThreads: 1 });
+    const pool = makePool({
+      filename: fixture('cjs/eval.cjs'),
+      resources: { CPU: 1 },
+      minThreads: 1,
+      maxThreads: 1,
+      atomics: 'disabled', // the late timer fires between tasks (see above)
+    });
     const destroyed = once(pool, 'workerDestroy');
     expect(await pool.run('setTimeout(() => { throw new Error("late") }, 5); 1')).toBe(1);
     await destroyed;
