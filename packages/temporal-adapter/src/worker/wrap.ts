@@ -103,11 +103,7 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
     const args = decoded?.args ?? input;
     const attempt = info.attempt - 1;
     const taskId = `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`;
-    const ids: Partial<TaskEvent> = { namespace: info.activityNamespace, activityId: info.activityId };
-    if (info.workflowExecution !== undefined) {
-      ids.workflowId = info.workflowExecution.workflowId;
-      ids.runId = info.workflowExecution.runId;
-    }
+    const wf = info.workflowExecution;
     const held: Partial<TaskEvent> = {};
     const emitting = wire.enableTaskEvents && wc.listening();
     const emit = (state: TaskState, timestamp: number, errorType?: string, more?: Partial<TaskEvent>): void => {
@@ -122,8 +118,17 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
         nodeId: wc.nodeId,
         taskQueue: info.taskQueue,
       };
+      // Field by field, in the order the fields always had: cheaper than merging objects.
       if (errorType !== undefined) ev.errorType = errorType;
-      Object.assign(ev, ids, held, more);
+      ev.namespace = info.activityNamespace;
+      ev.activityId = info.activityId;
+      if (wf !== undefined) {
+        ev.workflowId = wf.workflowId;
+        ev.runId = wf.runId;
+      }
+      if (held.resources !== undefined) ev.resources = held.resources;
+      if (held.gpuIds !== undefined) ev.gpuIds = held.gpuIds;
+      if (more !== undefined) Object.assign(ev, more);
       wc.emit(ev);
     };
     emit('PENDING_NODE_ASSIGNMENT', Math.min(info.currentAttemptScheduledTimestampMs, Date.now()));
