@@ -77,6 +77,19 @@ describe('routing by resource class', () => {
     expectFull(m);
   });
 
+  it('a machine serving one class (sdk-core counts its slots): what fits runs at once, never more; idle, a poll per free slot', async () => {
+    const q = await bed.queue('sole');
+    const m = await bed.machine(q, { nodeId: 'sole-box', resources: { CPU: 2 }, activities });
+    while (m.workers.resources().openPolls !== 2) await new Promise((r) => setTimeout(r, 20));
+    const maxSeen = await bed.run<number[]>('runMany', q, ['overlap', ['sole', 3, 1_000, 200], {}, 6]);
+    expect(probe.maxActive.get('sole')).toBe(2);
+    expect(Math.max(...maxSeen)).toBe(2);
+    expect(m.workers.resources()).toMatchObject({ waitingTasks: 0, openPolls: 2 });
+    expectFull(m);
+    await m.workers.shutdown();
+    expect(m.workers.resources().openPolls).toBe(0);
+  });
+
   it("the task's env: envVars expanded against the worker environment, and Ray's OMP_NUM_THREADS default", async () => {
     const q = await bed.queue('env');
     await bed.machine(q, { nodeId: 'env-box', resources: { CPU: 4 }, classes: [{}, { numCpus: 2 }], activities });

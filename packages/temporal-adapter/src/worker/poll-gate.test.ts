@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeResources, compileDemand } from '@taskfit/core';
 import type { SlotPermit } from '@temporalio/worker';
 import { LedgerGate } from './ledger-gate.js';
-import { PollGate, STAGGER_MS } from './poll-gate.js';
+import { PollGate, STAGGER_MS, soleClassSlots } from './poll-gate.js';
 
 const settled = () => new Promise((r) => setTimeout(r, 0));
 const half = compileDemand({ CPU: 1, GPU: 0.5 });
@@ -18,8 +18,8 @@ describe('PollGate', () => {
     const polls = new PollGate(new LedgerGate(node, 1), 10, () => clock);
     const halves = polls.add('q@half', half.resources);
     const wholes = polls.add('q@whole', whole.resources);
-    const h = halves.supplier();
-    const w = wholes.supplier();
+    const h = halves.customSupplier();
+    const w = wholes.customSupplier();
     const ac = new AbortController();
     const hp1 = await h.reserveSlot(ctx, ac.signal);
     expect(node.available).toEqual(node.total); // nothing reserved by an open poll
@@ -66,7 +66,7 @@ describe('PollGate', () => {
   it('a class that does not fit does not poll; it polls as soon as it fits', async () => {
     const node = new NodeResources({ CPU: 4, GPU: 1 });
     const polls = new PollGate(new LedgerGate(node, 1), 10, () => 0);
-    const w = polls.add('q@whole', whole.resources).supplier();
+    const w = polls.add('q@whole', whole.resources).customSupplier();
     const held = polls.gate.tryAcquire(half)!;
     let permit: SlotPermit | undefined;
     const ac = new AbortController();
@@ -81,7 +81,7 @@ describe('PollGate', () => {
   it("a wrapper's claim that comes before its slot's markSlotUsed still counts once", async () => {
     const polls = new PollGate(new LedgerGate(new NodeResources({ CPU: 2 }), 0), 2, () => 0);
     const q = polls.add('q', { CPU: 1 });
-    const s = q.supplier();
+    const s = q.customSupplier();
     const ac = new AbortController();
     const p = await s.reserveSlot(ctx, ac.signal);
     q.claim(); // the activity reached the wrapper first
@@ -94,12 +94,58 @@ describe('PollGate', () => {
   it('a reservation aborted by sdk-core rejects with the signal reason and is forgotten', async () => {
     const polls = new PollGate(new LedgerGate(new NodeResources({ CPU: 1 }), 0), 1);
     const q = polls.add('q', { CPU: 1 });
-    const s = q.supplier();
+    const s = q.customSupplier();
     const ac = new AbortController();
     await s.reserveSlot(ctx, ac.signal);
     const p = s.reserveSlot(ctx, ac.signal); // pollers: 1 → waits
     ac.abort(new Error('shutdown'));
     await expect(p).rejects.toThrow('shutdown');
     expect(q.requests).toHaveLength(0);
+  });
+
+  it('a reservation granted at once leaves no abort listener on the signal; one that waits removes its own', async () => {
+    const polls = new PollGate(new LedgerGate(new NodeResources({ CPU: 1 }), 0), 1);
+    const s = polls.add('q', { CPU: 1 }).customSupplier();
+    const signal = new AbortController().signal;
+    const added: string[] = [];
+    const removed: string[] = [];
+    signal.addEventListener = ((type: string) => added.push(type)) as never;
+    signal.removeEventListener = ((type: string) => removed.push(type)) as never;
+    const first = await s.reserveSlot(ctx, signal);
+    expect(added).toEqual([]);
+    const second = s.reserveSlot(ctx, signal); // pollers: 1 → waits
+    expect(added).toEqual(['abort']);
+    s.releaseSlot({ permit: first });
+    await second;
+    expect(removed).toEqual(['abort']);
+  });
+});
+
+describe('soleClassSlots', () => {
+  it('how many tasks of the class fit the machine, over every resource it needs', () => {
+    expect(soleClassSlots({ CPU: 200 }, { CPU: 1 })).toBe(200);
+    expect(soleClassSlots({ CPU: 8, GPU: 2 }, { CPU: 1, GPU: 0.5 })).toBe(4);
+    expect(soleClassSlots({ CPU: 2, GPU: 1 }, { CPU: 1, GPU: 0.1 + 0.2 })).toBe(2); // float noise
+    expect(soleClassSlots({ CPU: 0.3 }, { CPU: 0.1 })).toBe(3);
+  });
+
+  it('none for a demand of nothing or one that fits too many times (the custom supplier then)', () => {
+    expect(soleClassSlots({ CPU: 4 }, {})).toBeUndefined();
+    expect(soleClassSlots({ CPU: 4 }, { CPU: 0 })).toBeUndefined();
+    expect(soleClassSlots({ memory: 64e9 }, { memory: 1 })).toBeUndefined();
+  });
+
+  it('a queue with fixed slots gives sdk-core a fixed-size supplier and reports a poll per free slot while it runs, up to pollers', () => {
+    const polls = new PollGate(new LedgerGate(new NodeResources({ CPU: 12 }), 0), 10);
+    const q = polls.add('q', { CPU: 1 }, 12);
+    expect(q.supplier()).toEqual({ type: 'fixed-size', numSlots: 12 });
+    expect(polls.openPolls).toBe(0); // not running yet
+    q.polling = true;
+    expect(polls.openPolls).toBe(10);
+    for (let i = 0; i < 5; i++) q.claim();
+    expect(polls.openPolls).toBe(7);
+    for (let i = 0; i < 5; i++) q.finish();
+    expect(polls.openPolls).toBe(10);
+    expect(q.arriving).toBe(0);
   });
 });

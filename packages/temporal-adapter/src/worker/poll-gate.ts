@@ -26,7 +26,7 @@
  */
 import { compileDemand } from '@taskfit/core';
 import type { ResourceRequest } from '@taskfit/core';
-import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit } from '@temporalio/worker';
+import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotSupplier } from '@temporalio/worker';
 import { abortReason } from './ledger-gate.js';
 import type { MachineGate } from './ledger-gate.js';
 
@@ -58,13 +58,32 @@ export class QueueSlots {
   readonly requests: (() => void)[] = [];
   /** When this queue last opened a poll (ms, the gate's clock). */
   lastOpened = -Infinity;
+  /**
+   * With sole-class slots ({@link soleClassSlots}): how many tasks of the class fit the machine,
+   * the size of the Worker's own fixed-size slot supplier. `undefined`: the custom supplier.
+   */
+  readonly fixedSlots: number | undefined;
+  /** With {@link fixedSlots}: whether the Worker runs (its pollers are open while slots are free). */
+  polling = false;
+  /** With {@link fixedSlots}: tasks in the activity wrapper (claimed, not finished). */
+  private active = 0;
   private readonly polls: PollGate;
 
-  constructor(polls: PollGate, taskQueue: string, demand: Demand) {
+  constructor(polls: PollGate, taskQueue: string, demand: Demand, fixedSlots?: number) {
     this.polls = polls;
     this.taskQueue = taskQueue;
     this.request = compileDemand(demand);
     this.demand = this.request.resources;
+    this.fixedSlots = fixedSlots;
+  }
+
+  /**
+   * Open polls: the permits given for polls, or with {@link fixedSlots} the polls sdk-core keeps
+   * open while it runs (up to `pollers`, one per free slot).
+   */
+  get openPolls(): number {
+    if (this.fixedSlots === undefined) return this.idle;
+    return this.polling ? Math.max(0, Math.min(this.polls.pollers, this.fixedSlots - this.active)) : 0;
   }
 
   /** Tasks delivered that the wrapper has not yet taken to the gate: counted like open polls. */
@@ -74,20 +93,30 @@ export class QueueSlots {
 
   /** The activity wrapper takes over one delivered task (it acquires from the gate next). */
   claim(): void {
-    if (this.claimed < this.used) this.claimed++;
+    if (this.fixedSlots !== undefined) this.active++;
+    else if (this.claimed < this.used) this.claimed++;
     else this.early++;
   }
 
-  /** The slot supplier of this queue's Worker. */
-  supplier(): CustomSlotSupplier<ActivitySlotInfo> {
+  /** The activity wrapper is done with a task it claimed. */
+  finish(): void {
+    if (this.fixedSlots !== undefined) this.active--;
+  }
+
+  /** The slot supplier of this queue's Worker: fixed-size with {@link fixedSlots}, else {@link customSupplier}. */
+  supplier(): SlotSupplier<ActivitySlotInfo> {
+    return this.fixedSlots !== undefined ? { type: 'fixed-size', numSlots: this.fixedSlots } : this.customSupplier();
+  }
+
+  /** The custom slot supplier: polls as {@link PollGate} decides. */
+  customSupplier(): CustomSlotSupplier<ActivitySlotInfo> {
     return {
       type: 'custom',
-      reserveSlot: (_ctx, signal) =>
-        new Promise<SlotPermit>((resolve, reject) => {
-          if (signal.aborted) {
-            reject(abortReason(signal));
-            return;
-          }
+      reserveSlot: (_ctx, signal) => {
+        if (signal.aborted) return Promise.reject(abortReason(signal));
+        // The common case, granted at once: no abort listener to add and remove.
+        if (this.polls.grantNow(this)) return Promise.resolve({ queue: this, used: false } satisfies Permit);
+        return new Promise<SlotPermit>((resolve, reject) => {
           const grant = (): void => {
             signal.removeEventListener('abort', onAbort);
             resolve({ queue: this, used: false } satisfies Permit);
@@ -100,7 +129,8 @@ export class QueueSlots {
           signal.addEventListener('abort', onAbort, { once: true });
           this.requests.push(grant);
           this.polls.pump();
-        }),
+        });
+      },
       tryReserveSlot: () => {
         if (!this.polls.mayPoll(this)) return null;
         this.idle++;
@@ -160,9 +190,9 @@ export class PollGate<G extends MachineGate = MachineGate> {
     gate.onChange(() => this.pump());
   }
 
-  /** Registers one task queue serving `demand`. */
-  add(taskQueue: string, demand: Demand): QueueSlots {
-    const q = new QueueSlots(this, taskQueue, demand);
+  /** Registers one task queue serving `demand` (with `fixedSlots`, see {@link soleClassSlots}). */
+  add(taskQueue: string, demand: Demand, fixedSlots?: number): QueueSlots {
+    const q = new QueueSlots(this, taskQueue, demand, fixedSlots);
     this.queues.push(q);
     return q;
   }
@@ -170,7 +200,7 @@ export class PollGate<G extends MachineGate = MachineGate> {
   /** Open polls across all queues. */
   get openPolls(): number {
     let n = 0;
-    for (const q of this.queues) n += q.idle;
+    for (const q of this.queues) n += q.openPolls;
     return n;
   }
 
@@ -185,6 +215,22 @@ export class PollGate<G extends MachineGate = MachineGate> {
     return this.fits(q.demand, q.idle > 0 ? 'all' : 'fresh', this.now());
   }
 
+  /**
+   * Opens a poll of `q` at once when no reservation waits (of any queue, so that the turn order
+   * holds) and `q` may poll now: what {@link pump} would grant a reservation of `q` just queued.
+   */
+  grantNow(q: QueueSlots): boolean {
+    if (this.pumping || this.queues.some((o) => o.requests.length > 0) || !this.mayPoll(q)) return false;
+    this.open(q);
+    this.next = (this.queues.indexOf(q) + 1) % this.queues.length;
+    return true;
+  }
+
+  private open(q: QueueSlots): void {
+    q.idle++;
+    q.lastOpened = this.now();
+  }
+
   /** Grants waiting reservations that may poll now, one queue at a time in turn. */
   pump(): void {
     if (this.pumping) return;
@@ -197,8 +243,7 @@ export class PollGate<G extends MachineGate = MachineGate> {
           const k = (this.next + i) % n;
           const q = this.queues[k]!;
           if (q.requests.length === 0 || !this.mayPoll(q)) continue;
-          q.idle++;
-          q.lastOpened = this.now();
+          this.open(q);
           q.requests.shift()!();
           this.next = (k + 1) % n;
           granted = true;
@@ -250,4 +295,24 @@ export class PollGate<G extends MachineGate = MachineGate> {
     }
     return true;
   }
+}
+
+/** Most slots a sole-class queue gets from a fixed-size supplier (beyond: the custom one). */
+const MAX_FIXED_SLOTS = 10_000;
+
+/**
+ * @internal The size of a fixed-size slot supplier that polls exactly when {@link PollGate} would
+ * let a queue poll, or `undefined` when there is none. That holds for a queue that is the only
+ * user of its machine's ledger (the only queue served, no pool, a ledger `createTaskWorkers`
+ * built): its tasks all have the same demand, so "this demand fits with every open poll's and
+ * every arriving task's" is "fewer than `floor(total / demand)` slots are taken", which sdk-core
+ * counts itself — no reservation crosses the native bridge (three calls into JavaScript per
+ * activity). A demand of nothing (no limit) or one that fits more than
+ * {@link MAX_FIXED_SLOTS} times keeps the custom supplier.
+ */
+export function soleClassSlots(total: Demand, demand: Demand): number | undefined {
+  let n = Infinity;
+  for (const [k, need] of Object.entries(demand))
+    if (need > 0) n = Math.min(n, Math.floor(((total[k] ?? 0) + EPS) / need));
+  return n >= 1 && n <= MAX_FIXED_SLOTS ? n : undefined;
 }

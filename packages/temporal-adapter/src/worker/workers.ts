@@ -17,7 +17,7 @@ import { taskQueueName } from '../shared/naming.js';
 import { defaultClasses, selectClasses } from './classes.js';
 import { LedgerGate } from './ledger-gate.js';
 import type { MachineGate } from './ledger-gate.js';
-import { PollGate } from './poll-gate.js';
+import { PollGate, soleClassSlots } from './poll-gate.js';
 import type { QueueSlots } from './poll-gate.js';
 import { checkPool } from './pool-runner.js';
 import { wrapActivity } from './wrap.js';
@@ -264,11 +264,22 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
   const history = new TaskHistory(opts.maxTaskHistory ?? 10_000);
   const byQueue = new Map<string, QueueSlots>();
   const classes: ServedClass[] = [];
-  const serve = (key: string, demand: Readonly<Record<string, number>>, taskQueue: string, nodeQueue: boolean) => {
+  const serve = (
+    key: string,
+    demand: Readonly<Record<string, number>>,
+    taskQueue: string,
+    nodeQueue: boolean,
+    fixedSlots?: number,
+  ) => {
     classes.push({ key, demand, taskQueue, nodeQueue });
-    byQueue.set(taskQueue, polls.add(taskQueue, demand));
+    byQueue.set(taskQueue, polls.add(taskQueue, demand, fixedSlots));
   };
-  for (const [key, demand] of demands) serve(key, demand, taskQueueName(opts.taskQueue, demand), false);
+  // The machine's only queue, on a ledger nothing else uses: sdk-core's own fixed-size slots.
+  const sole =
+    demands.size === 1 && opts.nodeQueues !== true && shared === undefined && !(opts.resources instanceof NodeResources)
+      ? soleClassSlots(node.total, [...demands.values()][0]!)
+      : undefined;
+  for (const [key, demand] of demands) serve(key, demand, taskQueueName(opts.taskQueue, demand), false, sole);
   if (opts.nodeQueues === true)
     for (const [key, demand] of demands) serve(key, demand, taskQueueName(opts.taskQueue, demand, nodeId), true);
 
@@ -316,9 +327,13 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
     skippedClasses: skipped,
     events,
     run() {
+      for (const q of byQueue.values()) q.polling = true;
       running ??= Promise.all(workers.map((w) => w.run())).then(
-        () => undefined,
+        () => {
+          for (const q of byQueue.values()) q.polling = false;
+        },
         async (err: unknown) => {
+          for (const q of byQueue.values()) q.polling = false;
           await Promise.allSettled(workers.map(async (w) => (w.getState() === 'RUNNING' ? w.shutdown() : undefined)));
           throw err;
         },
