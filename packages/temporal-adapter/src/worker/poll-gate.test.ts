@@ -129,6 +129,37 @@ describe('soleClassSlots', () => {
     expect(soleClassSlots({ CPU: 0.3 }, { CPU: 0.1 })).toBe(3);
   });
 
+  it("equals how many tasks of the class the machine's ledger admits at once (fractions of a GPU fit per device)", () => {
+    const cases: [Record<string, number>, Record<string, number>][] = [
+      [
+        { CPU: 8, GPU: 2 },
+        { CPU: 1, GPU: 0.4 },
+      ],
+      [
+        { CPU: 8, GPU: 3 },
+        { CPU: 0.5, GPU: 0.3 },
+      ],
+      [
+        { CPU: 16, GPU: 2 },
+        { CPU: 1, GPU: 0.3333 },
+      ],
+      [
+        { CPU: 8, GPU: 4 },
+        { CPU: 1, GPU: 2 },
+      ],
+      [
+        { CPU: 3, GPU: 8, memory: 4e9 },
+        { CPU: 0.5, GPU: 0.25, memory: 1e9 },
+      ],
+    ];
+    for (const [total, demand] of cases) {
+      const node = new NodeResources(total);
+      let admitted = 0;
+      while (node.tryAllocate(demand) !== null) admitted++;
+      expect(soleClassSlots(total, compileDemand(demand).resources), JSON.stringify([total, demand])).toBe(admitted);
+    }
+  });
+
   it('none for a demand of nothing or one that fits too many times (the custom supplier then)', () => {
     expect(soleClassSlots({ CPU: 4 }, {})).toBeUndefined();
     expect(soleClassSlots({ CPU: 4 }, { CPU: 0 })).toBeUndefined();

@@ -24,7 +24,7 @@
  * `LedgerGate`) — on a fleet, a task that another machine could have started at once. See
  * docs/decisions.md for the measured trade-off.
  */
-import { compileDemand } from '@taskfit/core';
+import { UNIT_INSTANCE_RESOURCES, compileDemand } from '@taskfit/core';
 import type { ResourceRequest } from '@taskfit/core';
 import type { ActivitySlotInfo, CustomSlotSupplier, SlotPermit, SlotSupplier } from '@temporalio/worker';
 import { abortReason } from './ledger-gate.js';
@@ -312,7 +312,16 @@ const MAX_FIXED_SLOTS = 10_000;
  */
 export function soleClassSlots(total: Demand, demand: Demand): number | undefined {
   let n = Infinity;
-  for (const [k, need] of Object.entries(demand))
-    if (need > 0) n = Math.min(n, Math.floor(((total[k] ?? 0) + EPS) / need));
+  for (const [k, need] of Object.entries(demand)) {
+    if (!(need > 0)) continue;
+    const have = total[k] ?? 0;
+    // A fraction of a unit-instance resource (a GPU) must fit on one device: 0.4 GPU fits twice
+    // per GPU, so four times on two GPUs, not five.
+    const fits =
+      need < 1 && UNIT_INSTANCE_RESOURCES.has(k)
+        ? Math.floor(have + EPS) * Math.floor((1 + EPS) / need)
+        : Math.floor((have + EPS) / need);
+    n = Math.min(n, fits);
+  }
   return n >= 1 && n <= MAX_FIXED_SLOTS ? n : undefined;
 }
