@@ -63,6 +63,31 @@ describe('PollGate', () => {
     ac.abort();
   });
 
+  it('a class refused for a fresh poll that turns stale during the same pass still gets its wake-up', async () => {
+    // The clock moves on at every reading (as real time does between two reads): the pass that
+    // refuses the whole-GPU class reads "fresh" just before the half-GPU poll's STAGGER_MS end.
+    // Planning the wake-up with a later reading ("stale") planned none, and the whole-GPU class
+    // waited until the half-GPU poll's long poll expired (a minute: 50–55 s seen in the suite).
+    const node = new NodeResources({ CPU: 4, GPU: 1 });
+    let clock = 0;
+    let step = 0;
+    const polls = new PollGate(new LedgerGate(node, 1), 10, () => (clock += step));
+    const h = polls.add('q@half', half.resources).customSupplier();
+    const w = polls.add('q@whole', whole.resources).customSupplier();
+    const ac = new AbortController();
+    await h.reserveSlot(ctx, ac.signal); // opened at 0
+    let wp: SlotPermit | undefined;
+    const whole1 = w.reserveSlot(ctx, ac.signal).then((p) => (wp = p));
+    await settled();
+    expect(wp).toBeUndefined();
+    // The wake-up planned for the poll's STAGGER_MS end fires with the clock just short of it.
+    clock = STAGGER_MS - 0.5;
+    step = 0.3;
+    await Promise.race([whole1, new Promise((r) => setTimeout(r, 500))]);
+    expect(wp).toBeDefined();
+    ac.abort();
+  });
+
   it('a class that does not fit does not poll; it polls as soon as it fits', async () => {
     const node = new NodeResources({ CPU: 4, GPU: 1 });
     const polls = new PollGate(new LedgerGate(node, 1), 10, () => 0);

@@ -210,9 +210,9 @@ export class PollGate<G extends MachineGate = MachineGate> {
    * less than {@link STAGGER_MS} ago (so two classes competing for the same GPU do not both
    * receive a task at the same moment), for a further poll with every open poll.
    */
-  mayPoll(q: QueueSlots): boolean {
+  mayPoll(q: QueueSlots, now: number = this.now()): boolean {
     if (q.idle >= this.pollers || !this.gate.admits(q.request)) return false;
-    return this.fits(q.demand, q.idle > 0 ? 'all' : 'fresh', this.now());
+    return this.fits(q.demand, q.idle > 0 ? 'all' : 'fresh', now);
   }
 
   /**
@@ -220,15 +220,17 @@ export class PollGate<G extends MachineGate = MachineGate> {
    * holds) and `q` may poll now: what {@link pump} would grant a reservation of `q` just queued.
    */
   grantNow(q: QueueSlots): boolean {
-    if (this.pumping || this.queues.some((o) => o.requests.length > 0) || !this.mayPoll(q)) return false;
-    this.open(q);
+    if (this.pumping || this.queues.some((o) => o.requests.length > 0)) return false;
+    const now = this.now();
+    if (!this.mayPoll(q, now)) return false;
+    this.open(q, now);
     this.next = (this.queues.indexOf(q) + 1) % this.queues.length;
     return true;
   }
 
-  private open(q: QueueSlots): void {
+  private open(q: QueueSlots, now: number): void {
     q.idle++;
-    q.lastOpened = this.now();
+    q.lastOpened = now;
   }
 
   /** Grants waiting reservations that may poll now, one queue at a time in turn. */
@@ -236,31 +238,38 @@ export class PollGate<G extends MachineGate = MachineGate> {
     if (this.pumping) return;
     this.pumping = true;
     try {
+      // One clock reading for the whole pass: a poll that was fresh when a queue was refused must
+      // still count as fresh when the wake-up is planned, or no wake-up comes (a timer that fires
+      // a moment early read "still fresh" and then "stale": the GPU idled for a whole long poll).
+      const now = this.now();
       const n = this.queues.length;
       for (let granted = true; granted;) {
         granted = false;
         for (let i = 0; i < n; i++) {
           const k = (this.next + i) % n;
           const q = this.queues[k]!;
-          if (q.requests.length === 0 || !this.mayPoll(q)) continue;
-          this.open(q);
+          if (q.requests.length === 0 || !this.mayPoll(q, now)) continue;
+          this.open(q, now);
           q.requests.shift()!();
           this.next = (k + 1) % n;
           granted = true;
           break;
         }
       }
-      this.wakeWhenStale();
+      this.wakeWhenStale(now);
     } finally {
       this.pumping = false;
     }
   }
 
-  /** If a first poll waits for a competing fresh poll to turn stale, pumps again then. */
-  private wakeWhenStale(): void {
+  /**
+   * If a first poll waits for a competing poll that is fresh at `now` (the time its refusal was
+   * decided at) to turn stale, pumps again then.
+   */
+  private wakeWhenStale(now: number): void {
     let at = Infinity;
     for (const q of this.queues)
-      if (q.idle > 0 && q.lastOpened + STAGGER_MS > this.now()) at = Math.min(at, q.lastOpened + STAGGER_MS);
+      if (q.idle > 0 && q.lastOpened + STAGGER_MS > now) at = Math.min(at, q.lastOpened + STAGGER_MS);
     const waiting = this.queues.some((q) => q.requests.length > 0 && q.idle === 0);
     if (!waiting || at === Infinity || at >= this.timerAt) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -271,7 +280,7 @@ export class PollGate<G extends MachineGate = MachineGate> {
         this.timerAt = Infinity;
         this.pump();
       },
-      Math.max(1, at - this.now()),
+      Math.max(1, at - now),
     );
     this.timer.unref?.();
   }
