@@ -17,7 +17,7 @@ describe("Piscina's test suite", () => {
   it(
     'every test that passes on raw Piscina passes on TaskPool, but the deliberate differences',
     async () => {
-      const { raw, taskpool, regressions, rerun } = await compareVariants({ concurrency: 1 });
+      const { raw, taskpool, taskpoolPassed, regressions, rerun } = await compareVariants({ concurrency: 1 });
       const failedOn = (records: typeof raw) => records.filter((r) => !r.ok && !r.suite).map((r) => r.key);
       const summary = {
         raw: { ...counts(raw), failed: failedOn(raw) },
@@ -32,9 +32,10 @@ describe("Piscina's test suite", () => {
       expect(regressions.map(failure)).toEqual([]);
       // The suite really ran (Piscina 5.3.2 passes 153 tests on a quiet machine; a loaded one
       // fails a few timing-sensitive ones on both variants), and TaskPool lost at most the
-      // deliberate differences.
+      // deliberate differences (a test that failed once and passed when run again counts as passed,
+      // as it does for the regressions above).
       expect(passed(raw).size).toBeGreaterThanOrEqual(120);
-      expect(passed(taskpool).size).toBeGreaterThanOrEqual(passed(raw).size - differences.length);
+      expect(taskpoolPassed.size).toBeGreaterThanOrEqual(passed(raw).size - differences.length);
     },
     15 * 60_000,
   );

@@ -23,6 +23,8 @@ export function counts(records: TestRecord[]): { tests: number; passed: number; 
 export function compareVariants(options?: { concurrency?: number; timeoutMs?: number }): Promise<{
   raw: TestRecord[];
   taskpool: TestRecord[];
+  /** Tests that passed on TaskPool, those that passed when run again included. */
+  taskpoolPassed: Set<string>;
   regressions: string[];
   rerun: string[];
   differences: { file: string; name: string; reason: string }[];

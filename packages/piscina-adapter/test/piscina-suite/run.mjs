@@ -153,7 +153,8 @@ export function counts(records) {
  * Runs the suite against raw Piscina and TaskPool (concurrently) and compares: `regressions` are
  * the tests that pass on Piscina and fail on TaskPool, other than the deliberate differences. A
  * regression must reproduce: the files involved are run again on both variants, and a test
- * counts only if it passes on Piscina and fails on TaskPool again.
+ * counts only if it passes on Piscina and fails on TaskPool again. `taskpoolPassed`: the tests that
+ * passed on TaskPool, those that passed when run again included.
  */
 export async function compareVariants({ concurrency = 1, timeoutMs = 60_000 } = {}) {
   const forceExit = [...new Set(differences.map((d) => d.file))];
@@ -175,8 +176,9 @@ export async function compareVariants({ concurrency = 1, timeoutMs = 60_000 } = 
     const t2 = passed(tp2);
     rerun.push(...regressions);
     regressions = regressions.filter((k) => r2.has(k) && !t2.has(k));
+    for (const k of rerun) if (t2.has(k)) tp.add(k);
   }
-  return { raw, taskpool, regressions, rerun, differences };
+  return { raw, taskpool, taskpoolPassed: tp, regressions, rerun, differences };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
