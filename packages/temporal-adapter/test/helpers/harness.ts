@@ -16,9 +16,16 @@ import { createTaskWorkers } from '@taskfit/temporal-adapter/worker';
 import type { ResourcesSnapshot, TaskWorkers, TaskWorkersOptions, TaskEvent } from '@taskfit/temporal-adapter/worker';
 import { startDevServer, uniqueQueue } from './temporal-env.js';
 
+/**
+ * A task event as the machine emitted it, with `seenAt`: when it did (for PENDING_NODE_ASSIGNMENT
+ * the moment the task was delivered to the machine; the event's `timestamp` is the attempt's
+ * schedule time).
+ */
+export type SeenTaskEvent = TaskEvent & { seenAt: number };
+
 export interface Machine {
   workers: TaskWorkers;
-  events: TaskEvent[];
+  events: SeenTaskEvent[];
   running: Promise<void>;
 }
 
@@ -27,7 +34,7 @@ export interface ProcessMachine {
   readonly pid: number;
   /** The task queues it polls. */
   readonly classes: string[];
-  readonly events: TaskEvent[];
+  readonly events: SeenTaskEvent[];
   /** Shuts it down; resolves with its ledger after shutdown. */
   stop(): Promise<ResourcesSnapshot>;
 }
@@ -112,8 +119,8 @@ export class TemporalTestbed {
       taskQueue,
       ...opts,
     });
-    const events: TaskEvent[] = [];
-    workers.events.on('task', (e) => events.push(e));
+    const events: SeenTaskEvent[] = [];
+    workers.events.on('task', (e) => events.push({ ...e, seenAt: Date.now() }));
     const running = workers.run();
     this.stops.push(async () => {
       await workers.shutdown();
@@ -129,13 +136,13 @@ export class TemporalTestbed {
       [this.env.address, taskQueue, JSON.stringify(opts)],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
-    const events: TaskEvent[] = [];
+    const events: SeenTaskEvent[] = [];
     let stopped: ((r: ResourcesSnapshot) => void) | undefined;
     const classes = await new Promise<string[]>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`machine ${opts.nodeId ?? '?'} exited with ${code}`)));
       child.on(
         'message',
-        (m: { type: string; classes?: string[]; event?: TaskEvent; resources?: ResourcesSnapshot }) => {
+        (m: { type: string; classes?: string[]; event?: SeenTaskEvent; resources?: ResourcesSnapshot }) => {
           if (m.type === 'ready') resolve(m.classes!);
           else if (m.type === 'event') events.push(m.event!);
           else if (m.type === 'stopped') stopped?.(m.resources!);

@@ -7,6 +7,8 @@ export interface TimelineEvent {
   state: string;
   timestamp: number;
   nodeId: string;
+  /** When the machine emitted the event (see `SeenTaskEvent` in harness.ts). */
+  seenAt?: number;
 }
 
 export interface Attempt {
@@ -14,6 +16,8 @@ export interface Attempt {
   node: string;
   amount: number;
   scheduled: number;
+  /** When a machine received it (`NaN` where unknown). */
+  delivered?: number;
   start: number;
   end: number;
 }

@@ -3,10 +3,12 @@
 // moment, and for how long a machine had room for a task that was waiting for it.
 
 /**
- * One attempt per task: `scheduled` (the attempt's schedule time), `start` (admitted: resources
- * taken), `end` (finished or failed), from `PENDING_NODE_ASSIGNMENT`, `SUBMITTED_TO_WORKER` and
- * `FINISHED`/`FAILED` events. Attempts that never started are left out.
- * @param {readonly { taskId: string; name: string | undefined; attempt: number; state: string; timestamp: number; nodeId: string }[]} events
+ * One attempt per task: `scheduled` (the attempt's schedule time), `delivered` (when a machine
+ * received it: the `seenAt` of its `PENDING_NODE_ASSIGNMENT` event where the events carry one,
+ * else `NaN`), `start` (admitted: resources taken), `end` (finished or failed), from
+ * `PENDING_NODE_ASSIGNMENT`, `SUBMITTED_TO_WORKER` and `FINISHED`/`FAILED` events. Attempts that
+ * never started are left out.
+ * @param {readonly { taskId: string; name: string | undefined; attempt: number; state: string; timestamp: number; nodeId: string; seenAt?: number }[]} events
  * @param {(name: string) => number} amountOf how much of the resource the task named `name` holds
  */
 export function attemptsFromEvents(events, amountOf) {
@@ -20,13 +22,16 @@ export function attemptsFromEvents(events, amountOf) {
         node: e.nodeId,
         amount: amountOf(e.name ?? ''),
         scheduled: NaN,
+        delivered: NaN,
         start: NaN,
         end: NaN,
       };
       byKey.set(key, t);
     }
-    if (e.state === 'PENDING_NODE_ASSIGNMENT') t.scheduled = e.timestamp;
-    else if (e.state === 'SUBMITTED_TO_WORKER') t.start = e.timestamp;
+    if (e.state === 'PENDING_NODE_ASSIGNMENT') {
+      t.scheduled = e.timestamp;
+      t.delivered = e.seenAt ?? NaN;
+    } else if (e.state === 'SUBMITTED_TO_WORKER') t.start = e.timestamp;
     else if (e.state === 'FINISHED' || e.state === 'FAILED') t.end = e.timestamp;
   }
   return [...byKey.values()].filter((t) => Number.isFinite(t.start) && Number.isFinite(t.end));
@@ -44,19 +49,27 @@ export const HAND_OFF_BOUND_MS = 1500;
 const EPS = 1e-9;
 
 /**
- * Analyses attempts against machine capacities.
- * @param {readonly { name: string; node: string; amount: number; scheduled: number; start: number; end: number }[]} tasks
+ * Analyses attempts against machine capacities. A task waits for a machine from its schedule time
+ * until it starts — for the machine it was delivered to; for the other machines only until it was
+ * delivered (`delivered`, where known): a task that one machine received and holds, waiting for
+ * room there, is no longer queued for the others (a poll cannot be taken back; docs/decisions.md
+ * states this cost of the poll rule on a fleet, and bench/bench-temporal-gpu.mjs, which records no
+ * delivery times, measures it).
+ * @param {readonly { name: string; node: string; amount: number; scheduled: number; delivered?: number; start: number; end: number }[]} tasks
  * @param {Readonly<Record<string, number>>} capacity the resource total of each machine, by node id
  * @param {(node: string, task: { name: string; amount: number }) => boolean} [serves] whether a machine serves the task's class (default: all)
  */
 export function analyseTimeline(tasks, capacity, serves = () => true) {
   const nodes = Object.keys(capacity);
-  const points = [...new Set(tasks.flatMap((t) => [t.scheduled, t.start, t.end]))].sort((a, b) => a - b);
+  const points = [
+    ...new Set(tasks.flatMap((t) => [t.scheduled, t.start, t.end, t.delivered ?? NaN]).filter(Number.isFinite)),
+  ].sort((a, b) => a - b);
   const first = points[0] ?? 0;
   const last = points.at(-1) ?? 0;
   const peak = Object.fromEntries(nodes.map((n) => [n, 0]));
   const busy = Object.fromEntries(nodes.map((n) => [n, 0]));
-  // Stretches in which a machine had room for a task that was waiting (not yet started anywhere).
+  // Stretches in which a machine had room for a task that was waiting for it (queued, or delivered
+  // to it and not yet started).
   const runs = Object.fromEntries(nodes.map((n) => [n, 0]));
   let longestIdleWithWork = 0;
   const idleWithWork = [];
@@ -70,7 +83,13 @@ export function analyseTimeline(tasks, capacity, serves = () => true) {
       busy[n] += used * (t1 - t0);
       const free = capacity[n] - used;
       const fitting = tasks.some(
-        (t) => t.amount > 0 && t.scheduled <= t0 && t.start > t0 && t.amount <= free + EPS && serves(n, t),
+        (t) =>
+          t.amount > 0 &&
+          t.scheduled <= t0 &&
+          t.start > t0 &&
+          (t.node === n || !((t.delivered ?? NaN) <= t0)) &&
+          t.amount <= free + EPS &&
+          serves(n, t),
       );
       if (fitting && free > EPS) {
         runs[n] += t1 - t0;
