@@ -53,14 +53,16 @@ export class Handoff {
 
   /** Piscina read its queue's size: hands off the watched attempts that have ended on their thread. */
   readonly poll = (): void => {
-    if (this.#watched.size === 0) return;
+    // Most reads come from the engine's own hand-offs (then `may` is false): checked first.
+    if (this.#watched.size === 0 || !this.#may()) return;
     for (const a of this.#watched) {
       const w = a.view!;
       if (w.currentUsage !== 0 || w.destroyed || w.terminating) continue;
       const s = a.thread!;
-      if (a.nest !== undefined || s.control !== undefined || s.blocked !== 0 || !this.#may()) continue;
+      if (a.nest !== undefined || s.control !== undefined || s.blocked !== 0) continue;
       this.unwatch(a);
       this.#end(a);
+      if (!this.#may()) return;
     }
   };
 }
