@@ -115,7 +115,19 @@ export class PiscinaQueue implements TaskQueue {
     this.inner = custom ?? new Piscina.FixedQueue();
   }
 
+  /**
+   * Called whenever Piscina reads the queue's size — which it does, among others, as soon as a
+   * thread has finished a task, before it settles the task's promise (integration-points §1.4).
+   */
+  onSize: (() => void) | undefined = undefined;
+
   get size(): number {
+    this.onSize?.();
+    return this.inner.size + this.#kicks.length;
+  }
+
+  /** Tasks waiting for a thread (what `size` says, without calling `onSize`). */
+  get waiting(): number {
     return this.inner.size + this.#kicks.length;
   }
 

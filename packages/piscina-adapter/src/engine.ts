@@ -3,11 +3,11 @@
  * (which queues it until a thread is free and picks the thread through TaskPool's balancer),
  * settlement, retries, cancellation, and the ledger's refinement once detection ends.
  *
- * Order of events for one attempt: resources granted (SUBMITTED_TO_WORKER) → `piscina.run()` →
- * the balancer hands it to a thread (RUNNING) → Piscina settles → the outcome is recorded
- * (FINISHED/FAILED) and only then are the resources released and the next waiting task admitted,
- * so events never show more in use than the ledger holds.
- *
+ * Order for one attempt: resources granted (SUBMITTED_TO_WORKER) → `piscina.run()` → the balancer
+ * hands it to a thread (RUNNING) → Piscina settles → the outcome is recorded (FINISHED/FAILED);
+ * the resources go back and the next waiting task is admitted then, or, for a bare task, as soon
+ * as it has ended on its thread (handoff.ts), with other tasks' events held back until its outcome
+ * is recorded: events never show more in use than the ledger holds.
  * Around it: what a failed attempt means (failure.ts), the listeners of an executor sharing the
  * ledger (shared-ledger.ts), and waiters for the pool to settle plus the drain signal (lifecycle.ts).
  */
@@ -32,16 +32,16 @@ import type { TaskSpec } from './spec.js';
 import { Threads } from './threads.js';
 import { LedgerWatchers } from './shared-ledger.js';
 import { Drain, Waiters } from './lifecycle.js';
+import { Handoff } from './handoff.js';
 import { Timing } from './compat.js';
 import { CallMode } from './wire.js';
-import type { Envelope, StaticContext } from './wire.js';
+import type { Envelope } from './wire.js';
 
 // A CommonJS shim (see worker/loader.cts) that imports the ESM wrapper worker/entry.js.
 const ENTRY = fileURLToPath(new URL('./worker/loader.cjs', import.meta.url));
 const NO_DEVICES: readonly string[] = Object.freeze([]);
 const noop = (): void => {};
-const newRecord = (id: string, name: string, parentTaskId: string | undefined): TaskRecord =>
-  new TaskRecord(id, name, parentTaskId);
+const newRecord = (...a: ConstructorParameters<typeof TaskRecord>): TaskRecord => new TaskRecord(...a);
 
 export class Engine {
   readonly config: PoolConfig;
@@ -69,6 +69,15 @@ export class Engine {
   readonly #holding = new Set<Attempt>();
   /** Attempts Piscina has not settled. */
   #live = 0;
+  /** Early hand-off (handoff.ts): an attempt that ended on its thread gives way before Piscina settles it. */
+  readonly #handoff = new Handoff(
+    () => !this.#pumping && this.closing === 'open' && this.waitingForResources > 0 && !this.watchers.busy,
+    (a) => {
+      if (a.task.record !== undefined) this.history.gate(a.task.record);
+      this.#release(a);
+      this.pump();
+    },
+  );
   /** Attempts handed to Piscina and waiting for a thread. */
   handed = 0;
   /** Attempts on threads. */
@@ -77,11 +86,10 @@ export class Engine {
   completed = 0;
   /** Threads running an isolated task (nothing joins them). */
   readonly #isolated = new Set<number>();
-  readonly #statics = new WeakMap<object, StaticContext>();
   #pumping = false;
   #again = false;
-  /** An executor sharing the ledger: its listeners. */
-  readonly #watchers = new LedgerWatchers();
+  /** An executor sharing the ledger: its listeners (`onChange`, `onGranted`). */
+  readonly watchers = new LedgerWatchers();
   readonly #waiters = new Waiters();
   readonly #drain: Drain;
   closing: 'open' | 'closing' | 'destroyed' = 'open';
@@ -104,6 +112,9 @@ export class Engine {
     this.admission = new AdmissionQueue(config.maxBypass);
     this.nested = new AdmissionQueue(config.maxBypass, true);
     this.queue = new PiscinaQueue(config.taskQueue);
+    // Not with a caller's queue or balancer: no caller's code may run in the hand-off (handoff.ts).
+    if (config.concurrentTasksPerWorker === 1 && config.taskQueue === undefined && config.loadBalancer === undefined)
+      this.queue.onSize = this.#handoff.poll;
     config.filled.taskQueue = this.queue.inner;
     this.threads = new Threads(
       () => this.piscina,
@@ -219,7 +230,7 @@ export class Engine {
     if (t.record !== undefined) this.history.record(t.record, State.PendingNode);
     const ledger = this.#ledger!;
     const admission = this.admission.size + this.nested.size;
-    const waiting = admission + this.queue.size;
+    const waiting = admission + this.queue.waiting;
     const limit = this.config.maxQueue;
     if (waiting > 0) {
       if (limit !== Infinity && waiting >= limit + this.pendingCapacity())
@@ -233,7 +244,7 @@ export class Engine {
       return this.#wait(t);
     }
     this.#hand(t, r.allocation);
-    this.#watchers.changed();
+    this.watchers.changed();
     if (t.phase === Phase.Handed && waiting === 0 && limit + this.pendingCapacity() <= 0) {
       // Piscina could not place it and may not queue it: take it back.
       this.#withdraw(t);
@@ -314,7 +325,7 @@ export class Engine {
       this.#pumping = false;
     }
     if (this.children !== undefined && this.handed > 0) this.children.checkDeadlock();
-    this.#watchers.changed();
+    this.watchers.changed();
   }
 
   // ── one ledger per machine: an executor that shares this pool's ledger ───────────────────
@@ -330,16 +341,6 @@ export class Engine {
     return this.admission.mayPass(l, request.resources);
   }
 
-  /** Calls `fn` after every change of the ledger or of the waiting tasks; returns the unsubscribe function. */
-  onChange(fn: () => void): () => void {
-    return this.#watchers.onChange(fn);
-  }
-
-  /** Tells `fn` what `t` holds once it is admitted. */
-  onGranted(t: Task, fn: (h: Holding) => void): void {
-    this.#watchers.onGranted(t, fn);
-  }
-
   /** Admits every task of `q` that may start now. */
   #admit(q: AdmissionQueue): void {
     for (let a = q.next(this.#ledger!); a !== undefined; a = q.next(this.#ledger!)) {
@@ -352,7 +353,16 @@ export class Engine {
 
   #hand(t: Task, holding: Holding): void {
     const spec = t.spec;
-    const attempt: Attempt = { task: t, holding, thread: undefined, over: false };
+    // One shape for every attempt.
+    const attempt: Attempt = {
+      task: t,
+      holding,
+      thread: undefined,
+      over: false,
+      offThread: false,
+      nest: undefined,
+      view: undefined,
+    };
     this.#holding.add(attempt);
     t.phase = Phase.Handed;
     t.live = attempt;
@@ -362,7 +372,7 @@ export class Engine {
     this.#live++;
     if (t.record !== undefined)
       this.history.submitted(t.record, holding.resources, spec.gpu ? holding.gpuIds : NO_DEVICES);
-    this.#watchers.granted(t, holding);
+    this.watchers.granted(t, holding);
     const { envelope, transferList } = envelopeOf(t, holding, this.config);
     t.envelope = envelope;
     const signal = t.abortable ? (t.abort = new AbortController()).signal : undefined;
@@ -431,27 +441,13 @@ export class Engine {
     if (m.first && this.config.filename !== null) env.d = this.config.filename;
     if (!m.known) {
       if (m.cleared) env.C = true;
-      env.S = this.#staticContext(spec);
+      env.S = this.threads.staticContext(spec, this.idPrefix, this.config.nodeId, this.config.jobEnvVars);
     }
     const now = performance.now();
     t.startedAt = now;
     this.timing?.wait(now - t.submittedAt);
     if (t.record !== undefined) this.history.running(t.record, w.id);
-  }
-
-  #staticContext(spec: Task['spec']): StaticContext {
-    let st = this.#statics.get(spec);
-    if (st === undefined) {
-      const env = this.config.jobEnvVars;
-      st = Threads.context(
-        this.idPrefix,
-        this.config.nodeId,
-        spec,
-        spec.isolated || env === undefined ? undefined : { envVars: env },
-      );
-      this.#statics.set(spec, st);
-    }
-    return st;
+    this.#handoff.watch(t, a, w);
   }
 
   #release(a: Attempt): void {
@@ -467,6 +463,7 @@ export class Engine {
 
   #settled(a: Attempt, ok: boolean, value: unknown): void {
     if (a.over) return;
+    this.#handoff.unwatch(a);
     // What the task's thread sent before its result (child tasks it submitted) counts first.
     if (a.thread?.control !== undefined) this.children!.drain(a.thread);
     a.over = true;
@@ -591,7 +588,7 @@ export class Engine {
 
   #done(t: Task): void {
     this.active.delete(t);
-    this.#watchers.forget(t);
+    this.watchers.forget(t);
     if (t.timer !== undefined) clearTimeout(t.timer);
     t.unlisten?.();
     t.unlisten = undefined;

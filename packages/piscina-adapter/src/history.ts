@@ -23,33 +23,50 @@ interface AttemptFacts {
   errorMessage: string | undefined;
 }
 
-const freshFacts = (): AttemptFacts => ({
-  resources: undefined,
-  gpuIds: NO_GPUS,
-  threadId: -1,
-  errorType: undefined,
-  errorMessage: undefined,
-});
-
-/** What the history keeps of one visible task. */
-export class TaskRecord {
-  readonly taskId: string;
+/**
+ * What the history keeps of one visible task. Kept small, since the history holds thousands:
+ * the id is built on first use, the current attempt's facts are fields of the record (earlier
+ * attempts' are in `past`), and timestamps are logged relative to the history's epoch (small
+ * integers, so the log stays an array of small integers).
+ */
+export class TaskRecord implements AttemptFacts {
+  #taskId: string | undefined;
+  readonly #idPrefix: string;
+  readonly #seq: number;
   readonly name: string;
   /** The task that submitted this one (a child task). */
   readonly parentTaskId: string | undefined;
   state: TaskState = 'PENDING_NODE_ASSIGNMENT';
   attempt = 0;
   settled = false;
-  /** Flat log: [attempt, state code, timestamp, …]. */
+  /** Flat log: [attempt, state code, timestamp − epoch, …]. */
   readonly log: number[] = [];
-  /** Facts of the current attempt; earlier attempts are in `past`. */
-  cur: AttemptFacts = freshFacts();
+  // Facts of the current attempt.
+  resources: Readonly<Record<string, number>> | undefined = undefined;
+  gpuIds: readonly number[] | readonly string[] = NO_GPUS;
+  threadId = -1;
+  errorType: string | undefined = undefined;
+  errorMessage: string | undefined = undefined;
+  /** Facts of earlier attempts, by attempt. */
   past: AttemptFacts[] | undefined;
 
-  constructor(taskId: string, name: string, parentTaskId: string | undefined) {
-    this.taskId = taskId;
+  /** `taskId`: a child task's id; undefined for a top-level task (`<idPrefix><seq>`, built on first use). */
+  constructor(
+    idPrefix: string,
+    seq: number,
+    taskId: string | undefined,
+    name: string,
+    parentTaskId: string | undefined,
+  ) {
+    this.#idPrefix = idPrefix;
+    this.#seq = seq;
+    this.#taskId = taskId;
     this.name = name;
     this.parentTaskId = parentTaskId;
+  }
+
+  get taskId(): string {
+    return (this.#taskId ??= `${this.#idPrefix}${this.#seq}`);
   }
 }
 
@@ -61,6 +78,15 @@ export class TaskHistory {
   readonly #max: number;
   #records: TaskRecord[] = [];
   #finished = 0;
+  /**
+   * Gates (see {@link gate}), oldest first: the gated task, whether its outcome is in, and the
+   * state changes recorded after it (and before the next gate): [record, attempt, code, …].
+   */
+  readonly #gates: { rec: TaskRecord; open: boolean; parked: (TaskRecord | number)[] }[] = [];
+  /** The held-back changes being emitted now (a listener's own changes join them). */
+  #flushing: (TaskRecord | number)[] | undefined;
+  /** Date.now() when the history began: logged timestamps are relative to it. */
+  readonly #epoch = Date.now();
   /** Whether anyone listens to 'taskEvent' (kept current through newListener/removeListener). */
   #listening = false;
 
@@ -84,10 +110,49 @@ export class TaskHistory {
 
   /** Records state `code` of the current attempt; emits only when someone listens. */
   record(rec: TaskRecord, code: State): void {
-    const ts = Date.now();
+    const gates = this.#gates;
+    if (gates.length > 0) {
+      for (const g of gates) {
+        if (g.rec !== rec || g.open) continue;
+        // The gated task's outcome: first in its gate's queue, which opens once the gates before it have.
+        g.parked.unshift(rec, rec.attempt, code);
+        g.open = true;
+        return this.#flush();
+      }
+      gates[gates.length - 1]!.parked.push(rec, rec.attempt, code);
+    } else if (this.#flushing !== undefined) {
+      // Recorded by a listener while held-back changes are emitted: after them.
+      this.#flushing.push(rec, rec.attempt, code);
+    } else this.#apply(rec, rec.attempt, code, Date.now());
+  }
+
+  #apply(rec: TaskRecord, attempt: number, code: State, ts: number): void {
     rec.state = STATES[code]!;
-    rec.log.push(rec.attempt, code, ts);
-    if (this.#listening) this.events.emit('taskEvent', this.#event(rec, rec.attempt, code, ts));
+    rec.log.push(attempt, code, ts - this.#epoch);
+    if (this.#listening) this.events.emit('taskEvent', this.#event(rec, attempt, code, ts));
+  }
+
+  /**
+   * The resources of `rec`'s running attempt went back before its outcome is known (it ended on
+   * its thread: the early hand-off, handoff.ts): the state changes of every task from now on wait
+   * until `rec`'s next one (its outcome) is recorded, so that events never show what was granted
+   * from those resources before they show `rec` giving them back.
+   */
+  gate(rec: TaskRecord): void {
+    this.#gates.push({ rec, open: false, parked: [] });
+  }
+
+  /** Records, in order and timestamped now, the changes held back by the gates that have opened. */
+  #flush(): void {
+    if (this.#flushing !== undefined) return; // a listener's change: the flush under way goes on
+    const gates = this.#gates;
+    while (gates.length > 0 && gates[0]!.open) {
+      const parked = (this.#flushing = gates.shift()!.parked);
+      const ts = Date.now();
+      for (let i = 0; i < parked.length; i += 3)
+        this.#apply(parked[i] as TaskRecord, parked[i + 1] as number, parked[i + 2] as State, ts);
+      this.#flushing = undefined;
+    }
   }
 
   /** SUBMITTED_TO_WORKER with the resources (and GPU ids) the attempt holds. */
@@ -96,26 +161,36 @@ export class TaskHistory {
     resources: Readonly<Record<string, number>>,
     gpuIds: readonly number[] | readonly string[],
   ): void {
-    rec.cur.resources = resources;
-    rec.cur.gpuIds = gpuIds;
+    rec.resources = resources;
+    rec.gpuIds = gpuIds;
     this.record(rec, State.Submitted);
   }
 
   running(rec: TaskRecord, threadId: number): void {
-    rec.cur.threadId = threadId;
+    rec.threadId = threadId;
     this.record(rec, State.Running);
   }
 
   failed(rec: TaskRecord, errorType: string, message: string): void {
-    rec.cur.errorType = errorType;
-    rec.cur.errorMessage = message;
+    rec.errorType = errorType;
+    rec.errorMessage = message;
     this.record(rec, State.Failed);
   }
 
   /** Starts the next attempt: the current attempt's facts move to `past`. */
   nextAttempt(rec: TaskRecord): void {
-    (rec.past ??= [])[rec.attempt] = rec.cur;
-    rec.cur = freshFacts();
+    (rec.past ??= [])[rec.attempt] = {
+      resources: rec.resources,
+      gpuIds: rec.gpuIds,
+      threadId: rec.threadId,
+      errorType: rec.errorType,
+      errorMessage: rec.errorMessage,
+    };
+    rec.resources = undefined;
+    rec.gpuIds = NO_GPUS;
+    rec.threadId = -1;
+    rec.errorType = undefined;
+    rec.errorMessage = undefined;
     rec.attempt++;
   }
 
@@ -158,14 +233,15 @@ export class TaskHistory {
       if (filter.parentTaskId !== undefined && r.parentTaskId !== filter.parentTaskId) continue;
       const events: TaskEvent[] = [];
       const log = r.log;
-      for (let i = 0; i < log.length; i += 3) events.push(this.#event(r, log[i]!, log[i + 1]!, log[i + 2]!));
+      for (let i = 0; i < log.length; i += 3)
+        events.push(this.#event(r, log[i]!, log[i + 1]!, this.#epoch + log[i + 2]!));
       out.push({
         taskId: r.taskId,
         name: r.name,
         state: r.state,
         attempt: r.attempt,
         nodeId: this.#nodeId,
-        errorType: r.state === 'FAILED' ? r.cur.errorType : undefined,
+        errorType: r.state === 'FAILED' ? r.errorType : undefined,
         parentTaskId: r.parentTaskId,
         events,
       });
@@ -187,7 +263,7 @@ export class TaskHistory {
   }
 
   #event(r: TaskRecord, attempt: number, code: number, timestamp: number): TaskEvent {
-    const f = attempt === r.attempt ? r.cur : r.past?.[attempt];
+    const f: AttemptFacts | undefined = attempt === r.attempt ? r : r.past?.[attempt];
     const state = STATES[code]!;
     return {
       taskId: r.taskId,

@@ -490,7 +490,7 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
         return engine.waitingForResources;
       },
       admits: (request) => engine.admits(request),
-      onChange: (listener) => engine.onChange(listener),
+      onChange: (listener) => engine.watchers.onChange(listener),
       submit: (exportName, options, args, onStart) => {
         const spec = compileSpec(options, this.#job);
         if (spec.numReturns !== 1)
@@ -545,7 +545,8 @@ export class TaskPool extends EventEmitter<TaskPoolEmitterEvents> {
       queueOptions: null,
       abortable: true,
     });
-    if (onStart !== undefined) this.#engine.onGranted(t, (h) => onStart(h.resources, spec.gpu ? h.gpuIds : NO_DEVICES));
+    if (onStart !== undefined)
+      this.#engine.watchers.onGranted(t, (h) => onStart(h.resources, spec.gpu ? h.gpuIds : NO_DEVICES));
     const n = spec.numReturns;
     let out: ObjectRef | ObjectRef[] | ObjectRefGenerator | undefined;
     if (n === 'streaming') {

@@ -12,9 +12,9 @@ export class LedgerWatchers {
   /** Tasks whose grant an executor sharing the ledger waits to hear of. */
   #onGrant: Map<Task, (h: Holding) => void> | undefined;
 
-  /** Whether anyone listens to changes. */
-  get listening(): boolean {
-    return this.#listeners !== undefined;
+  /** Whether anyone listens to changes or waits to hear of a grant. */
+  get busy(): boolean {
+    return this.#listeners !== undefined || (this.#onGrant !== undefined && this.#onGrant.size > 0);
   }
 
   /** Calls `fn` after every change of the ledger or of the waiting tasks; returns the unsubscribe function. */

@@ -6,6 +6,7 @@ import type { ThreadState } from './threads.js';
 import type { TaskSpec } from './spec.js';
 import type { CallMode, Envelope } from './wire.js';
 import type { DownMessage } from './control-wire.js';
+import type { PiscinaWorker } from './options.js';
 
 /** Where a task is. */
 export const Phase = {
@@ -36,9 +37,11 @@ export interface Attempt {
   /** Piscina has settled it (or TaskPool withdrew it from Piscina's queue). */
   over: boolean;
   /** It finished on its thread (the thread took another task) and Piscina is settling it. */
-  offThread?: boolean;
+  offThread: boolean;
   /** Set on the attempt of a task that submitted child tasks (children.ts). */
-  nest?: AttemptNest;
+  nest: AttemptNest | undefined;
+  /** Its thread as the balancer saw it, while the engine watches for its end there (early hand-off). */
+  view: PiscinaWorker | undefined;
 }
 
 /** Where a stream's items go: an ObjectRefGenerator, or the parent thread of a streaming child. */
@@ -145,7 +148,14 @@ export class Task {
     transferList: readonly Transferable[] | undefined;
     queueOptions: object | null;
     abortable: boolean;
-    record: (id: string, name: string, parentTaskId: string | undefined) => TaskRecord | undefined;
+    /** Makes the task's history record: `id` is a child task's id (a top-level task's is `<idPrefix><seq>`). */
+    record: (
+      idPrefix: string,
+      seq: number,
+      id: string | undefined,
+      name: string,
+      parentTaskId: string | undefined,
+    ) => TaskRecord | undefined;
     cancel: (t: Task, reason: string, cause?: unknown) => boolean;
     /** A child task: its id (`<parent id>.<n>`) and place in the tree; undefined for a top-level task. */
     nest: { id: string; nest: TaskNest } | undefined;
@@ -173,11 +183,15 @@ export class Task {
     const nest = init.nest;
     if (nest === undefined) {
       this.nest = undefined;
-      this.record = init.spec.visible ? init.record(this.id, this.name, undefined) : undefined;
+      this.record = init.spec.visible
+        ? init.record(init.idPrefix, init.seq, undefined, this.name, undefined)
+        : undefined;
     } else {
       this.#id = nest.id;
       this.nest = nest.nest;
-      this.record = init.spec.visible ? init.record(this.id, this.name, nest.nest.parent?.id) : undefined;
+      this.record = init.spec.visible
+        ? init.record(init.idPrefix, init.seq, nest.id, this.name, nest.nest.parent?.id)
+        : undefined;
     }
   }
 

@@ -45,12 +45,25 @@ export interface ThreadState {
   allBlocked: boolean;
 }
 
+/** What {@link Threads.remember} found (one object per answer: it runs on every dispatch). */
+export interface Remembered {
+  readonly known: boolean;
+  readonly cleared: boolean;
+  readonly first: boolean;
+}
+const FIRST: Remembered = Object.freeze({ known: false, cleared: false, first: true });
+const KNOWN: Remembered = Object.freeze({ known: true, cleared: false, first: false });
+const NEW: Remembered = Object.freeze({ known: false, cleared: false, first: false });
+const CLEARED: Remembered = Object.freeze({ known: false, cleared: true, first: false });
+
 export class Threads {
   readonly #piscina: () => Piscina;
   readonly #waitingForThread: () => number;
   readonly #kick: () => void;
   #checkQueued = false;
   readonly #byId = new Map<number, ThreadState>();
+  /** Static context per spec. */
+  readonly #statics = new WeakMap<object, StaticContext>();
   /** Ids of threads Piscina has marked ready (threads made by its constructor start ready). */
   readonly #ready = new Set<number>();
   /** Threads that take no new task (their id), for the balancer. */
@@ -144,17 +157,18 @@ export class Threads {
   }
 
   /** Whether the thread has cached spec `specId`'s static context; remembers it (bounded: true when the cache was cleared). */
-  remember(s: ThreadState, specId: number): { known: boolean; cleared: boolean; first: boolean } {
-    const first = s.seen === undefined;
-    const seen = (s.seen ??= new Set());
-    if (seen.has(specId)) return { known: true, cleared: false, first };
-    let cleared = false;
-    if (seen.size >= 1024) {
-      seen.clear();
-      cleared = true;
+  remember(s: ThreadState, specId: number): Remembered {
+    const seen = s.seen;
+    if (seen === undefined) {
+      s.seen = new Set([specId]);
+      return FIRST;
     }
+    if (seen.has(specId)) return KNOWN;
     seen.add(specId);
-    return { known: false, cleared, first };
+    if (seen.size <= 1024) return NEW;
+    seen.clear();
+    seen.add(specId);
+    return CLEARED;
   }
 
   /** The thread takes no new task from now on. */
@@ -207,6 +221,22 @@ export class Threads {
     this.#byId.delete(id);
     this.retiring.delete(id);
     this.#ready.delete(id);
+  }
+
+  /** The static context of `spec` (built once per spec). */
+  staticContext(
+    spec: Parameters<typeof Threads.context>[2] & { readonly isolated: boolean },
+    idPrefix: string,
+    nodeId: string,
+    jobEnvVars: Record<string, string> | undefined,
+  ): StaticContext {
+    let st = this.#statics.get(spec);
+    if (st === undefined) {
+      const runtimeEnv = spec.isolated || jobEnvVars === undefined ? undefined : { envVars: jobEnvVars };
+      st = Threads.context(idPrefix, nodeId, spec, runtimeEnv);
+      this.#statics.set(spec, st);
+    }
+    return st;
   }
 
   /** Static context a thread caches per spec. */
