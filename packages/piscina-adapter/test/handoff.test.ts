@@ -1,4 +1,4 @@
-// The early hand-off (engine.ts, #poll): a thread that finished its task gets the next waiting
+// The early hand-off (src/handoff.ts): a thread that finished its task gets the next waiting
 // task before Piscina settles the finished one, and the history holds other tasks' state changes
 // back until the finished task's outcome is recorded. What must hold whatever the timing.
 import { describe, expect, it } from 'vitest';
