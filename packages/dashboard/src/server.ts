@@ -78,6 +78,11 @@ const ASSETS: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',
   '/app.js': 'app.js',
+  '/dom.js': 'dom.js',
+  '/store.js': 'store.js',
+  '/panels.js': 'panels.js',
+  '/tasks.js': 'tasks.js',
+  '/timeline.js': 'timeline.js',
   '/style.css': 'style.css',
 };
 const TYPES: Record<string, string> = {

@@ -1,6 +1,6 @@
 // The live page in a real headless Chromium against a real TaskPool (Piscina threads).
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -272,5 +272,12 @@ describe('the live page (headless Chromium, real TaskPool)', () => {
     const csp = (await fetch(ro.url)).headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("default-src 'none'");
+    // Every file of the page (its ES modules included) is served, with its type.
+    const types: Record<string, string> = { html: 'text/html', js: 'text/javascript', css: 'text/css' };
+    for (const file of readdirSync(new URL('../assets/', import.meta.url))) {
+      const res = await fetch(new URL(`/${file}`, ro.url));
+      expect(res.status, file).toBe(200);
+      expect(res.headers.get('content-type'), file).toContain(types[file.split('.').pop()!]);
+    }
   });
 });
