@@ -4,6 +4,7 @@
  * export, Prometheus metrics and, only when enabled with a token, actions.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -74,23 +75,20 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-const ASSETS: Record<string, string> = {
-  '/': 'index.html',
-  '/index.html': 'index.html',
-  '/app.js': 'app.js',
-  '/dom.js': 'dom.js',
-  '/store.js': 'store.js',
-  '/panels.js': 'panels.js',
-  '/tasks.js': 'tasks.js',
-  '/timeline.js': 'timeline.js',
-  '/style.css': 'style.css',
-};
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
 };
 const ASSET_DIR = new URL('../assets/', import.meta.url);
+const typeOf = (file: string): string | undefined => TYPES[file.slice(file.lastIndexOf('.') + 1)];
+
+/** The page's files by URL path: every page file in `assets/` (the page's modules included), and `/`. */
+function assetPaths(): Map<string, string> {
+  const paths = new Map([['/', 'index.html']]);
+  for (const file of readdirSync(ASSET_DIR)) if (typeOf(file) !== undefined) paths.set(`/${file}`, file);
+  return paths;
+}
 /** A page stream with more than this much unsent data skips deltas and gets a fresh snapshot once drained. */
 const MAX_BUFFERED = 1 << 20;
 const HEARTBEAT_MS = 15_000;
@@ -158,6 +156,7 @@ export async function serveDashboard(options: DashboardOptions = {}): Promise<Da
   const registry = options.registry ?? new Registry();
   const unregister = registerMonitorMetrics(monitor, registry);
   const clients = new Set<Client>();
+  const assetFiles = assetPaths();
   const assets = new Map<string, Buffer>();
   const title = options.title ?? 'taskfit dashboard';
 
@@ -257,7 +256,7 @@ export async function serveDashboard(options: DashboardOptions = {}): Promise<Da
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     const path = url.pathname;
     if (req.method === 'GET' || req.method === 'HEAD') {
-      const asset = ASSETS[path];
+      const asset = assetFiles.get(path);
       if (asset !== undefined) {
         let body = assets.get(asset);
         if (body === undefined) {
@@ -266,7 +265,7 @@ export async function serveDashboard(options: DashboardOptions = {}): Promise<Da
             body = Buffer.from(body.toString('utf8').replaceAll('{{title}}', escapeHtml(title)));
           assets.set(asset, body);
         }
-        return reply(res, 200, TYPES[asset.split('.').pop()!]!, body);
+        return reply(res, 200, typeOf(asset)!, body);
       }
       if (path === '/events') {
         res.writeHead(200, {
