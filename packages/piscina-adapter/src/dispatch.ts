@@ -123,7 +123,7 @@ export class PiscinaQueue implements TaskQueue {
 
   get size(): number {
     this.onSize?.();
-    return this.inner.size + this.#kicks.length;
+    return this.waiting;
   }
 
   /** Tasks waiting for a thread (what `size` says, without calling `onSize`). */

@@ -327,13 +327,14 @@ export async function createTaskWorkers(opts: TaskWorkersOptions): Promise<TaskW
     skippedClasses: skipped,
     events,
     run() {
-      for (const q of byQueue.values()) q.polling = true;
+      const polling = (on: boolean): void => {
+        for (const q of byQueue.values()) q.polling = on;
+      };
+      polling(true);
       running ??= Promise.all(workers.map((w) => w.run())).then(
-        () => {
-          for (const q of byQueue.values()) q.polling = false;
-        },
+        () => polling(false),
         async (err: unknown) => {
-          for (const q of byQueue.values()) q.polling = false;
+          polling(false);
           await Promise.allSettled(workers.map(async (w) => (w.getState() === 'RUNNING' ? w.shutdown() : undefined)));
           throw err;
         },

@@ -99,6 +99,7 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
     const decoded = decodeTaskEnvelope(input);
     // What the ledger admits is the demand of the queue's class (what its pollers planned for).
     const demand = slots?.demand ?? decoded?.options.demand ?? {};
+    const usesGpu = (demand['GPU'] ?? 0) > 0;
     const wire = decoded?.options ?? defaultWire(demand);
     const args = decoded?.args ?? input;
     const attempt = info.attempt - 1;
@@ -154,7 +155,7 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
           actx.cancellationSignal,
           (resources, gpuIds) => {
             held.resources = resources;
-            if ((demand['GPU'] ?? 0) > 0) held.gpuIds = gpuIds;
+            if (usesGpu) held.gpuIds = gpuIds;
             const now = Date.now();
             emit('SUBMITTED_TO_WORKER', now);
             emit('RUNNING', now);
@@ -170,16 +171,16 @@ export function wrapActivity(activityType: string, fn: ActivityFn, wc: WrapConte
             (await wc.gate!.acquire(slots.request, actx.cancellationSignal));
         if (allocation !== undefined) {
           held.resources = allocation.resources;
-          if ((demand['GPU'] ?? 0) > 0) held.gpuIds = allocation.gpuIds;
+          if (usesGpu) held.gpuIds = allocation.gpuIds;
         }
         emit('SUBMITTED_TO_WORKER', Date.now());
         // An allocation without GPUs has no GPU ids (and they cost a lookup each to list).
-        const gpuIds = allocation === undefined || (demand['GPU'] ?? 0) <= 0 ? [] : [...allocation.gpuIds];
+        const gpuIds = allocation === undefined || !usesGpu ? [] : [...allocation.gpuIds];
         const envVars = taskEnvVars(
           {
             envVars: wire.envVars,
             numCpus: demand['CPU'] ?? 0,
-            visibleDevices: (demand['GPU'] ?? 0) > 0 ? allocation?.visibleDevices : undefined,
+            visibleDevices: usesGpu ? allocation?.visibleDevices : undefined,
           },
           process.env,
         );
